@@ -1,0 +1,616 @@
+#include "runtime/http_server.h"
+
+#include <csignal>
+#include <ctime>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <utility>  // before Asio 1.74: awaitable.hpp uses std::exchange without it
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "runtime/executor.h"
+#include "runtime/framing.h"
+#include "runtime/logging.h"
+#include "runtime/metrics.h"
+#include "runtime/router.h"
+
+namespace mambogo::runtime {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+const char* outcome_of(int status) {
+  if (status < 200) return "INFORMATIONAL";
+  if (status < 300) return "SUCCESS";
+  if (status < 400) return "REDIRECTION";
+  if (status < 500) return "CLIENT_ERROR";
+  return "SERVER_ERROR";
+}
+
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+}  // namespace
+
+// State owned by one I/O thread; only that thread touches it.
+struct IoThread {
+  std::list<class Session*> sessions;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::time_t date_second = 0;
+  std::string date;
+  struct Key {
+    const Route* route;
+    Method method;
+    int status;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<const void*>()(k.route) ^ (static_cast<std::size_t>(k.status) << 4) ^
+             static_cast<std::size_t>(k.method);
+    }
+  };
+  std::unordered_map<Key, prometheus::Histogram*, KeyHash> histograms;
+
+  const std::string& http_date() {
+    std::time_t now = std::time(nullptr);
+    if (now != date_second) {
+      date_second = now;
+      std::tm tm{};
+      gmtime_r(&now, &tm);
+      char buf[64];
+      date.assign(buf, std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm));
+    }
+    return date;
+  }
+
+  std::string new_request_id() {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t a = rng(), b = rng();
+    std::string id(32, '0');
+    for (int i = 0; i < 16; ++i) id[i] = hex[(a >> (4 * i)) & 0xf], id[16 + i] = hex[(b >> (4 * i)) & 0xf];
+    return id;
+  }
+
+  // Last member: destroyed first, and with it the suspended session frames that still
+  // refer to the members above.
+  asio::io_context ioc{1};
+};
+
+class HttpServer::Impl {
+ public:
+  Impl(ServerOptions options, const Router& router, BoundedExecutor* executor,
+       MetricsRegistry& metrics, Logger& logger);
+  ~Impl();
+
+  void start();
+  int wait_for_signal();
+  DrainResult drain(std::chrono::milliseconds grace);
+  void stop();
+
+  prometheus::Histogram& histogram(IoThread& t, const Route* route, Method method, int status);
+  void count_protocol_error(const char* reason);
+
+  // Constant after construction.
+  const ServerOptions options_;
+  const Router& router_;
+  BoundedExecutor* const executor_;
+  Logger& logger_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& protocol_errors_;
+  prometheus::Gauge& connections_gauge_;
+  prometheus::Gauge& in_flight_gauge_;
+  prometheus::Counter& connections_rejected_;
+
+  // Set up in start(), constant afterwards.
+  std::vector<std::unique_ptr<IoThread>> io_;
+  std::optional<tcp::acceptor> acceptor_;  // owned by io_[0]
+  std::uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+  asio::io_context control_{1};  // signals
+  std::optional<asio::signal_set> signals_;
+
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<int> connections_{0};
+  std::atomic<int> in_flight_{0};
+  std::atomic<std::uint64_t> requests_{0};
+  // Responders and executor tasks not yet finished: each may still post into an io_context
+  // or read a Request in a session frame, so both must outlive them.
+  std::atomic<int> outstanding_{0};
+};
+
+// Held by every Responder sink; the server is not torn down while any exists.
+struct OutstandingToken {
+  explicit OutstandingToken(std::atomic<int>& n) : count(n) { ++count; }
+  ~OutstandingToken() { --count; }
+  std::atomic<int>& count;
+};
+
+class Session {
+ public:
+  Session(HttpServer::Impl& server, IoThread& thread, tcp::socket socket)
+      : server_(server), thread_(thread), stream_(std::move(socket)) {
+    thread_.sessions.push_front(this);
+    self_in_list_ = thread_.sessions.begin();
+    server_.connections_gauge_.Set(++server_.connections_);
+  }
+  ~Session() {
+    thread_.sessions.erase(self_in_list_);
+    server_.connections_gauge_.Set(--server_.connections_);
+  }
+
+  awaitable<void> run();
+  // Called on the session's thread during drain: an idle connection is closed at once.
+  void close_if_idle() {
+    if (idle_) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream_.socket().close(ec);
+    }
+  }
+
+ private:
+  awaitable<bool> write(Response response, const Request* request, Clock::time_point started,
+                        const Route* route);
+  awaitable<void> reject(int status, const char* code, const char* message, const char* reason);
+  awaitable<Response> dispatch(Request& request, const Route& route);
+  Response build_request(http::request_parser<http::string_body>& parser, Request& out);
+
+  HttpServer::Impl& server_;
+  IoThread& thread_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::list<Session*>::iterator self_in_list_;
+  bool idle_ = false;
+};
+
+awaitable<void> Session::reject(int status, const char* code, const char* message,
+                                const char* reason) {
+  server_.count_protocol_error(reason);
+  Response r = Response::error(status, code, message);
+  r.close_connection = true;
+  co_await write(std::move(r), nullptr, Clock::now(), nullptr);
+}
+
+awaitable<void> Session::run() {
+  const auto& opt = server_.options_;
+  beast::error_code ec;
+  auto redirect = asio::redirect_error(use_awaitable, ec);
+  while (true) {
+    // Wait for the first byte of the next request (the keep-alive idle period).
+    if (buffer_.size() == 0) {
+      if (server_.draining_) break;
+      idle_ = true;
+      stream_.expires_after(opt.idle_timeout);
+      std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), redirect);
+      idle_ = false;
+      if (ec) break;  // peer closed, idle timeout or drain: close without a word
+      buffer_.commit(n);
+    }
+
+    const auto started = Clock::now();
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
+    parser.body_limit(opt.body_limit);
+    stream_.expires_after(opt.header_timeout);
+    co_await http::async_read_header(stream_, buffer_, parser, redirect);
+    if (ec == beast::error::timeout) {
+      co_await reject(408, "request_timeout", "request headers not received in time", "header_timeout");
+      break;
+    }
+    if (ec == http::error::header_limit) {
+      co_await reject(431, "header_too_large", "request headers exceed the limit", "header_too_large");
+      break;
+    }
+    if (ec == http::error::body_limit) {
+      co_await reject(413, "payload_too_large", "request body exceeds the limit", "body_too_large");
+      break;
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof) break;
+    if (ec) {
+      co_await reject(400, "bad_request", "malformed request", "malformed");
+      break;
+    }
+
+    Request request;
+    Response early = build_request(parser, request);
+    if (early.status != 0) {
+      co_await write(std::move(early), &request, started, nullptr);
+      break;
+    }
+
+    if (!parser.is_done()) {
+      if (auto expect = request.header("Expect"); expect && iequals(*expect, "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        stream_.expires_after(opt.write_timeout);
+        co_await http::async_write(stream_, cont, redirect);
+        if (ec) break;
+      }
+      stream_.expires_after(opt.body_timeout);
+      co_await http::async_read(stream_, buffer_, parser, redirect);
+      if (ec == http::error::body_limit) {
+        co_await reject(413, "payload_too_large", "request body exceeds the limit", "body_too_large");
+        break;
+      }
+      if (ec == beast::error::timeout) {
+        co_await reject(408, "request_timeout", "request body not received in time", "body_timeout");
+        break;
+      }
+      if (ec) {
+        co_await reject(400, "bad_request", "malformed request body", "malformed");
+        break;
+      }
+      request.body = std::move(parser.get().body());
+    }
+
+    server_.in_flight_gauge_.Set(++server_.in_flight_);
+    RouteMatch match = server_.router_.match(request.method, request.path());
+    Response response;
+    const Route* route = nullptr;
+    if (match.outcome == RouteMatch::Outcome::found) {
+      route = match.route;
+      request.path_params = std::move(match.params);
+      response = co_await dispatch(request, *route);
+    } else if (match.outcome == RouteMatch::Outcome::method_not_allowed) {
+      response = Response::error(405, "method_not_allowed",
+                                 "method " + request.method_token + " is not allowed here",
+                                 request.request_id)
+                     .with_header("Allow", match.allow);
+    } else {
+      response = Response::error(404, "not_found", "no route for " + std::string(request.path()),
+                                 request.request_id);
+    }
+    bool keep = parser.get().keep_alive() && !response.close_connection;
+    response.close_connection = !keep;
+    bool ok = co_await write(std::move(response), &request, started, route);
+    server_.in_flight_gauge_.Set(--server_.in_flight_);
+    if (!ok || !keep) break;
+  }
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// Fills `out` from the parsed header. Returns a response with status != 0 when the request
+// must be refused before its body is read.
+Response Session::build_request(http::request_parser<http::string_body>& parser, Request& out) {
+  const auto& header = parser.get();
+  out.method_token = std::string(header.method_string());
+  out.method = parse_method(out.method_token);
+  out.target = std::string(header.target());
+  out.headers.reserve(8);
+  for (const auto& f : header)
+    out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  auto id = out.header("X-Request-Id");
+  out.request_id = id && acceptable_request_id(*id) ? std::string(*id) : thread_.new_request_id();
+  beast::error_code ec;
+  auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) out.remote_address = peer.address().to_string() + ":" + std::to_string(peer.port());
+
+  Response refuse;
+  refuse.status = 0;
+  if (auto why = check_framing(out.headers)) {
+    server_.count_protocol_error("ambiguous_framing");
+    refuse = Response::error(400, "bad_request", "ambiguous request framing: " + *why,
+                             out.request_id);
+  } else if (header.version() != 11 && header.version() != 10) {
+    server_.count_protocol_error("http_version");
+    refuse = Response::error(505, "http_version_not_supported", "only HTTP/1.0 and 1.1",
+                             out.request_id);
+  } else if (auto len = parser.content_length(); len && *len > server_.options_.body_limit) {
+    server_.count_protocol_error("body_too_large");
+    refuse = Response::error(413, "payload_too_large", "request body exceeds the limit",
+                             out.request_id);
+  }
+  if (refuse.status != 0) refuse.close_connection = true;
+  return refuse;
+}
+
+awaitable<Response> Session::dispatch(Request& request, const Route& route) {
+  auto call = [&request](const Handler& h) {
+    try {
+      return h(request);
+    } catch (const std::exception& e) {
+      return Response::error(500, "internal_error", e.what(), request.request_id);
+    }
+  };
+  if (route.handler && (route.dispatch == Dispatch::io || !server_.executor_))
+    co_return call(route.handler);
+
+  // Blocking or async: the reply arrives through a post to this thread, which wakes us.
+  struct Pending {
+    explicit Pending(asio::io_context& ioc) : wake(ioc) {}
+    asio::steady_timer wake;
+    std::optional<Response> response;
+    bool finished = false;
+  };
+  auto pending = std::make_shared<Pending>(thread_.ioc);
+  auto executor = thread_.ioc.get_executor();
+  auto token = std::make_shared<OutstandingToken>(server_.outstanding_);
+  Responder responder([pending, executor, token](Response r) {
+    asio::post(executor, [pending, r = std::move(r)]() mutable {
+      if (pending->finished) return;  // already answered 503 on the deadline
+      pending->response = std::move(r);
+      pending->wake.cancel();
+    });
+  });
+
+  if (route.async_handler) {
+    try {
+      route.async_handler(request, std::move(responder));
+    } catch (const std::exception& e) {
+      co_return Response::error(500, "internal_error", e.what(), request.request_id);
+    }
+  } else {
+    auto task = [&request, call, handler = &route.handler,
+                 r = std::make_shared<Responder>(std::move(responder))]() mutable {
+      r->send(call(*handler));
+    };
+    // The task refers to `request`, which lives in this suspended coroutine frame until the
+    // reply arrives or the deadline passes; after the deadline nobody reads the reply.
+    auto submitted = server_.executor_->submit(task);
+    if (submitted == BoundedExecutor::Submitted::rejected) {
+      pending->finished = true;
+      co_return Response::error(503, "overloaded", "executor queue is full", request.request_id)
+          .with_header("Retry-After", "1");
+    }
+  }
+  if (!pending->response) {
+    beast::error_code ec;
+    pending->wake.expires_after(server_.options_.handler_timeout);
+    co_await pending->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  pending->finished = true;
+  if (!pending->response)
+    co_return Response::error(503, "handler_timeout", "the handler did not answer in time",
+                              request.request_id);
+  co_return std::move(*pending->response);
+}
+
+awaitable<bool> Session::write(Response response, const Request* request,
+                               Clock::time_point started, const Route* route) {
+  const bool head = request && request->method == Method::head;
+  http::response<http::string_body> res{static_cast<http::status>(response.status), 11};
+  res.set(http::field::date, thread_.http_date());
+  res.set(http::field::content_type, response.content_type);
+  for (auto& h : response.headers) res.insert(h.name, h.value);
+  if (request) res.set("X-Request-Id", request->request_id);
+  const std::size_t body_size = response.body.size();
+  res.body() = std::move(response.body);
+  res.keep_alive(!response.close_connection && !server_.draining_);
+  res.prepare_payload();
+  if (head) {
+    res.body().clear();
+    res.content_length(body_size);
+  }
+  beast::error_code ec;
+  stream_.expires_after(server_.options_.write_timeout);
+  http::response_serializer<http::string_body> sr{res};
+  if (head) sr.split(true);
+  if (head)
+    co_await http::async_write_header(stream_, sr, asio::redirect_error(use_awaitable, ec));
+  else
+    co_await http::async_write(stream_, sr, asio::redirect_error(use_awaitable, ec));
+
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  ++server_.requests_;
+  const Method method = request ? request->method : Method::other;
+  server_.histogram(thread_, route, method, response.status).Observe(seconds);
+  if (server_.options_.access_log && server_.logger_.enabled(LogLevel::info)) {
+    nlohmann::json fields{{"type", "access"},
+                          {"status", response.status},
+                          {"duration_ms", seconds * 1000.0},
+                          {"bytes", body_size},
+                          {"uri", route ? route->pattern : "UNKNOWN"}};
+    if (request) {
+      fields["method"] = request->method_token;
+      fields["path"] = request->target;
+      fields["request_id"] = request->request_id;
+      fields["remote"] = request->remote_address;
+    }
+    server_.logger_.info("request", fields);
+  }
+  co_return !ec && res.keep_alive();
+}
+
+HttpServer::Impl::Impl(ServerOptions options, const Router& router, BoundedExecutor* executor,
+                       MetricsRegistry& metrics, Logger& logger)
+    : options_(std::move(options)),
+      router_(router),
+      executor_(executor),
+      logger_(logger),
+      latency_(prometheus::BuildHistogram()
+                   .Name("http_server_requests_seconds")
+                   .Help("Time from the first byte of a request to the end of its response")
+                   .Register(metrics.registry())),
+      protocol_errors_(prometheus::BuildCounter()
+                           .Name("http_server_protocol_errors_total")
+                           .Help("Requests refused before routing, by reason")
+                           .Register(metrics.registry())),
+      connections_gauge_(prometheus::BuildGauge()
+                             .Name("http_server_connections_active")
+                             .Help("Open client connections")
+                             .Register(metrics.registry())
+                             .Add({})),
+      in_flight_gauge_(prometheus::BuildGauge()
+                           .Name("http_server_requests_active")
+                           .Help("Requests read and not yet answered")
+                           .Register(metrics.registry())
+                           .Add({})),
+      connections_rejected_(prometheus::BuildCounter()
+                                .Name("http_server_connections_rejected_total")
+                                .Help("Connections refused because the connection cap was reached")
+                                .Register(metrics.registry())
+                                .Add({})) {
+  if (options_.io_threads < 1) throw std::invalid_argument("io_threads must be at least 1");
+}
+
+HttpServer::Impl::~Impl() {
+  stop();
+  while (outstanding_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  io_.clear();
+}
+
+prometheus::Histogram& HttpServer::Impl::histogram(IoThread& t, const Route* route, Method method,
+                                                   int status) {
+  IoThread::Key key{route, method, status};
+  if (auto it = t.histograms.find(key); it != t.histograms.end()) return *it->second;
+  auto& h = latency_.Add({{"method", std::string(to_string(method))},
+                          {"uri", route ? route->pattern : "UNKNOWN"},
+                          {"status", std::to_string(status)},
+                          {"outcome", outcome_of(status)}},
+                         kLatencyBuckets);
+  t.histograms.emplace(key, &h);
+  return h;
+}
+
+void HttpServer::Impl::count_protocol_error(const char* reason) {
+  protocol_errors_.Add({{"reason", reason}}).Increment();
+}
+
+namespace {
+awaitable<void> write_overload_and_close(tcp::socket socket) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 78\r\n"
+      "Connection: close\r\nRetry-After: 1\r\n\r\n"
+      R"({"error":"too_many_connections","message":"connection cap reached","requestId":null})";
+  beast::error_code ec;
+  co_await asio::async_write(socket, asio::buffer(kBusy), asio::redirect_error(use_awaitable, ec));
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, tcp::socket socket) {
+  Session session(server, thread, std::move(socket));
+  co_await session.run();
+}
+
+awaitable<void> accept_loop(HttpServer::Impl& server) {
+  std::size_t next = 0;
+  while (true) {
+    IoThread& target = *server.io_[next++ % server.io_.size()];
+    beast::error_code ec;
+    tcp::socket socket = co_await server.acceptor_->async_accept(
+        target.ioc.get_executor(), asio::redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !server.acceptor_->is_open()) co_return;
+    if (ec) {
+      // EMFILE and friends: back off briefly instead of spinning.
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    if (server.connections_ >= server.options_.max_connections) {
+      server.connections_rejected_.Increment();
+      asio::co_spawn(target.ioc, write_overload_and_close(std::move(socket)), asio::detached);
+      continue;
+    }
+    asio::co_spawn(target.ioc, serve(server, target, std::move(socket)), asio::detached);
+  }
+}
+}  // namespace
+
+void HttpServer::Impl::start() {
+  for (int i = 0; i < options_.io_threads; ++i) io_.push_back(std::make_unique<IoThread>());
+  auto& ioc0 = io_.front()->ioc;
+  tcp::endpoint endpoint{asio::ip::make_address(options_.address), options_.port};
+  acceptor_.emplace(ioc0);
+  acceptor_->open(endpoint.protocol());
+  acceptor_->set_option(asio::socket_base::reuse_address(true));
+  acceptor_->bind(endpoint);
+  acceptor_->listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_->local_endpoint().port();
+  signals_.emplace(control_, SIGINT, SIGTERM);
+  asio::co_spawn(ioc0, accept_loop(*this), asio::detached);
+  for (auto& t : io_) {
+    threads_.emplace_back([&ioc = t->ioc] {
+      auto guard = asio::make_work_guard(ioc);
+      ioc.run();
+    });
+  }
+}
+
+int HttpServer::Impl::wait_for_signal() {
+  int received = 0;
+  signals_->async_wait([&](const beast::error_code& ec, int signo) {
+    if (!ec) received = signo;
+  });
+  control_.restart();
+  control_.run();
+  return received;
+}
+
+DrainResult HttpServer::Impl::drain(std::chrono::milliseconds grace) {
+  DrainResult result;
+  if (stopped_ || io_.empty()) return result;
+  draining_ = true;
+  asio::post(io_.front()->ioc, [this] {
+    beast::error_code ec;
+    acceptor_->close(ec);
+  });
+  for (auto& t : io_)
+    asio::post(t->ioc, [&thread = *t] {
+      for (Session* s : thread.sessions) s->close_if_idle();
+    });
+  const auto deadline = Clock::now() + grace;
+  while (connections_ > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  result.abandoned = in_flight_.load();
+  result.completed = result.abandoned == 0;
+  stop();
+  return result;
+}
+
+void HttpServer::Impl::stop() {
+  if (stopped_.exchange(true)) return;
+  draining_ = true;
+  for (auto& t : io_) t->ioc.stop();
+  control_.stop();
+  for (auto& th : threads_)
+    if (th.joinable()) th.join();
+  // The io_contexts (and the suspended session frames in them) live on until ~Impl, so a
+  // late reply from the executor still finds them.
+  acceptor_.reset();
+}
+
+HttpServer::HttpServer(ServerOptions options, const Router& router, BoundedExecutor* executor,
+                       MetricsRegistry& metrics, Logger& logger)
+    : impl_(std::make_unique<Impl>(std::move(options), router, executor, metrics, logger)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() { impl_->start(); }
+std::uint16_t HttpServer::port() const { return impl_->port_; }
+int HttpServer::wait_for_signal() { return impl_->wait_for_signal(); }
+DrainResult HttpServer::drain(std::chrono::milliseconds grace) { return impl_->drain(grace); }
+void HttpServer::stop() { impl_->stop(); }
+
+ServerStats HttpServer::stats() const {
+  return {impl_->connections_.load(), impl_->in_flight_.load(), impl_->requests_.load()};
+}
+
+}  // namespace mambogo::runtime
