@@ -1,0 +1,141 @@
+#include <QtTest>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "runtime/executor.h"
+
+using namespace mambogo::runtime;
+using namespace std::chrono_literals;
+
+namespace {
+// Holds every task that enters it until open() is called.
+class Gate {
+ public:
+  void pass() {
+    std::unique_lock lock(m_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    --waiting_;
+  }
+  void open() {
+    std::lock_guard lock(m_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  bool wait_for_waiting(int n, std::chrono::milliseconds timeout = 2s) {
+    std::unique_lock lock(m_);
+    return changed_.wait_for(lock, timeout, [&] { return waiting_ >= n; });
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable changed_;
+  int waiting_ = 0;
+  bool open_ = false;
+};
+
+double metric(prometheus::Registry& r, const std::string& name) {
+  for (const auto& f : r.Collect())
+    if (f.name == name && !f.metric.empty())
+      return f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value : f.metric[0].gauge.value;
+  return -1;
+}
+}  // namespace
+
+class TestExecutor : public QObject {
+  Q_OBJECT
+ private slots:
+  void growsCoreThenQueueThenMaxThenRejects() {
+    prometheus::Registry registry;
+    BoundedExecutor ex({"t", 2, 4, 3, 60s, RejectionPolicy::reject}, &registry);
+    Gate gate;
+    auto blocked = [&] { gate.pass(); };
+    // Two core threads start for the first two tasks.
+    QCOMPARE(ex.submit(blocked), BoundedExecutor::Submitted::accepted);
+    QCOMPARE(ex.submit(blocked), BoundedExecutor::Submitted::accepted);
+    QVERIFY(gate.wait_for_waiting(2));
+    QCOMPARE(ex.stats().pool_size, 2);
+    // The next three queue: no new thread while the queue has room.
+    for (int i = 0; i < 3; ++i) QCOMPARE(ex.submit(blocked), BoundedExecutor::Submitted::accepted);
+    QCOMPARE(ex.stats().queued, 3);
+    QCOMPARE(ex.stats().pool_size, 2);
+    // Queue full: threads grow up to max.
+    QCOMPARE(ex.submit(blocked), BoundedExecutor::Submitted::accepted);
+    QCOMPARE(ex.submit(blocked), BoundedExecutor::Submitted::accepted);
+    QCOMPARE(ex.stats().pool_size, 4);
+    QVERIFY(gate.wait_for_waiting(4));
+    QCOMPARE(ex.stats().active, 4);
+    // Pool and queue full: rejected, counted.
+    QCOMPARE(ex.submit(blocked), BoundedExecutor::Submitted::rejected);
+    QCOMPARE(ex.stats().rejected, std::uint64_t(1));
+    QCOMPARE(metric(registry, "executor_rejected_tasks_total"), 1.0);
+    QCOMPARE(metric(registry, "executor_queued_tasks"), 3.0);
+    QCOMPARE(metric(registry, "executor_active_threads"), 4.0);
+    QCOMPARE(metric(registry, "executor_pool_max_threads"), 4.0);
+    gate.open();
+    ex.shutdown();
+    QCOMPARE(ex.stats().completed, std::uint64_t(7));
+    QCOMPARE(metric(registry, "executor_completed_tasks_total"), 7.0);
+    QCOMPARE(metric(registry, "executor_active_threads"), 0.0);
+    QCOMPARE(metric(registry, "executor_pool_size_threads"), 0.0);
+  }
+
+  void callerRunsWhenSaturated() {
+    BoundedExecutor ex({"t", 1, 1, 1, 60s, RejectionPolicy::caller_runs}, nullptr);
+    Gate gate;
+    ex.submit([&] { gate.pass(); });
+    QVERIFY(gate.wait_for_waiting(1));
+    ex.submit([] {});  // queued
+    std::thread::id ran_on;
+    QCOMPARE(ex.submit([&] { ran_on = std::this_thread::get_id(); }), BoundedExecutor::Submitted::ran_in_caller);
+    QCOMPARE(ran_on, std::this_thread::get_id());
+    QCOMPARE(ex.stats().caller_ran, std::uint64_t(1));
+    gate.open();
+  }
+
+  void threadsAboveCoreExitAfterKeepAlive() {
+    BoundedExecutor ex({"t", 1, 3, 0, 50ms, RejectionPolicy::reject}, nullptr);
+    Gate gate;
+    for (int i = 0; i < 3; ++i) ex.submit([&] { gate.pass(); });
+    QVERIFY(gate.wait_for_waiting(3));
+    QCOMPARE(ex.stats().pool_size, 3);
+    gate.open();
+    QTRY_COMPARE_WITH_TIMEOUT(ex.stats().pool_size, 1, 2000);
+  }
+
+  void shutdownRunsQueuedTasksAndRefusesNewOnes() {
+    BoundedExecutor ex({"t", 1, 1, 10, 60s, RejectionPolicy::caller_runs}, nullptr);
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 8; ++i) ex.submit([&] { std::this_thread::sleep_for(2ms); ++ran; });
+    ex.shutdown();
+    QCOMPARE(ran.load(), 8);
+    // After shutdown even caller-runs refuses: nothing runs on a dead service.
+    QCOMPARE(ex.submit([&] { ++ran; }), BoundedExecutor::Submitted::rejected);
+    QCOMPARE(ran.load(), 8);
+  }
+
+  void taskExceptionDoesNotKillThePool() {
+    BoundedExecutor ex({"t", 1, 1, 10, 60s, RejectionPolicy::reject}, nullptr);
+    std::atomic<bool> after{false};
+    ex.submit([] { throw std::runtime_error("boom"); });
+    ex.submit([&] { after = true; });
+    ex.shutdown();
+    QVERIFY(after);
+    QCOMPARE(ex.stats().completed, std::uint64_t(2));
+  }
+
+  void refusesInconsistentOptions() {
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BoundedExecutor({"t", 5, 2, 1, 1s, RejectionPolicy::reject}, nullptr));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BoundedExecutor({"t", 0, 0, 1, 1s, RejectionPolicy::reject}, nullptr));
+  }
+};
+
+QTEST_APPLESS_MAIN(TestExecutor)
+#include "tst_executor.moc"
