@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/json_body.h"
 #include "runtime/service.h"
 
 using namespace mambogo::runtime;
@@ -18,11 +19,10 @@ int main(int argc, char** argv) {
         .add(Method::get, "/hello", [](const Request&) { return Response::text(200, "ok"); })
         .add(Method::post, "/api/echo",
              [](const Request& r) {
-               auto body = nlohmann::json::parse(r.body, nullptr, false);
-               if (body.is_discarded())
-                 return Response::error(400, "invalid_json", "request body is not JSON",
-                                        r.request_id);
-               return Response::json(200, nlohmann::json{{"echo", body}}.dump());
+               Response error;
+               auto body = parse_json_object(r, error);
+               if (!body) return error;
+               return Response::json(200, nlohmann::json{{"echo", *body}}.dump());
              })
         .add(
             Method::get, "/api/slow",

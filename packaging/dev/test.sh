@@ -10,18 +10,30 @@ packaging/dev/setup.sh || exit 1
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 if [ "${CI:-}" = "true" ]; then export MAMBOGO_WERROR=ON; else export MAMBOGO_WERROR="${MAMBOGO_WERROR:-OFF}"; fi
 jobs=$(nproc)
+passed=0 failed=0 status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 run_preset() {  # $1 = preset
   echo "== [$1] configure + build"
   cmake --preset "$1" >/dev/null || return 1
   cmake --build --preset "$1" -j "$jobs" || return 1
   echo "== [$1] test"
-  ctest --preset "$1" -j "$jobs"
+  ctest --preset "$1" -j "$jobs" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  # "100% tests passed, 0 tests failed out of 12"
+  local summary total bad
+  summary=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
+  bad=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$summary")
+  passed=$((passed + ${total:-0} - ${bad:-0})) failed=$((failed + ${bad:-0}))
+  return "$rc"
 }
 
-status=0
 run_preset dev || status=1
 run_preset asan || status=1
 
 echo "== test run took $(( $(date +%s) - started )) s"
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1  # a build failure is a failure too
+echo "all presets: $passed passed, $failed failed"
 exit $status

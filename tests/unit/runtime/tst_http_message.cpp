@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/http_message.h"
+#include "runtime/json_body.h"
 
 using namespace mambogo::runtime;
 
@@ -51,6 +52,37 @@ class TestHttpMessage : public QObject {
       QCOMPARE(parse_method(to_string(m)), m);
     QCOMPARE(parse_method("BREW"), Method::other);
     QCOMPARE(parse_method("get"), Method::other);  // methods are case-sensitive
+  }
+
+  void jsonBodyErrorsHaveTheRightStatus_data() {
+    QTest::addColumn<QString>("contentType");
+    QTest::addColumn<QString>("body");
+    QTest::addColumn<int>("status");
+    QTest::newRow("object") << "application/json" << R"({"a":1})" << 200;
+    QTest::newRow("charset") << "application/json; charset=utf-8" << "{}" << 200;
+    QTest::newRow("vendor json") << "application/merge-patch+json" << "{}" << 200;
+    QTest::newRow("no content type") << "" << "{}" << 200;
+    QTest::newRow("xml") << "application/xml" << "<a/>" << 415;
+    QTest::newRow("empty") << "application/json" << "" << 400;
+    QTest::newRow("truncated") << "application/json" << R"({"a":)" << 400;
+    QTest::newRow("array") << "application/json" << "[1]" << 400;
+    QTest::newRow("trailing garbage") << "application/json" << "{} x" << 400;
+  }
+  void jsonBodyErrorsHaveTheRightStatus() {
+    QFETCH(QString, contentType);
+    QFETCH(QString, body);
+    QFETCH(int, status);
+    Request r;
+    r.request_id = "rid";
+    if (!contentType.isEmpty()) r.headers.push_back({"Content-Type", contentType.toStdString()});
+    r.body = body.toStdString();
+    Response error;
+    auto parsed = parse_json_object(r, error);
+    QCOMPARE(parsed.has_value(), status == 200);
+    if (status != 200) {
+      QCOMPARE(error.status, status);
+      QCOMPARE(nlohmann::json::parse(error.body)["requestId"].get<std::string>(), std::string("rid"));
+    }
   }
 
   void percentDecodingKeepsInvalidEscapes() {
