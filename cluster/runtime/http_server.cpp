@@ -15,14 +15,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include "runtime/executor.h"
 #include "runtime/framing.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
+#include "runtime/request_metrics.h"
 #include "runtime/router.h"
 
 namespace mambogo::runtime {
@@ -36,17 +35,6 @@ using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-const prometheus::Histogram::BucketBoundaries kLatencyBuckets{
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-
-const char* outcome_of(int status) {
-  if (status < 200) return "INFORMATIONAL";
-  if (status < 300) return "SUCCESS";
-  if (status < 400) return "REDIRECTION";
-  if (status < 500) return "CLIENT_ERROR";
-  return "SERVER_ERROR";
-}
 
 bool acceptable_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -63,19 +51,7 @@ struct IoThread {
   std::mt19937_64 rng{std::random_device{}()};
   std::time_t date_second = 0;
   std::string date;
-  struct Key {
-    const Route* route;
-    Method method;
-    int status;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const {
-      return std::hash<const void*>()(k.route) ^ (static_cast<std::size_t>(k.status) << 4) ^
-             static_cast<std::size_t>(k.method);
-    }
-  };
-  std::unordered_map<Key, prometheus::Histogram*, KeyHash> histograms;
+  RequestMetrics::Shard* metrics = nullptr;  // written only by this thread
 
   const std::string& http_date() {
     std::time_t now = std::time(nullptr);
@@ -113,7 +89,6 @@ class HttpServer::Impl {
   DrainResult drain(std::chrono::milliseconds grace);
   void stop();
 
-  prometheus::Histogram& histogram(IoThread& t, const Route* route, Method method, int status);
   void count_protocol_error(const char* reason);
 
   // Constant after construction.
@@ -121,10 +96,8 @@ class HttpServer::Impl {
   const Router& router_;
   BoundedExecutor* const executor_;
   Logger& logger_;
-  prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Family<prometheus::Counter>& protocol_errors_;
-  prometheus::Gauge& connections_gauge_;
-  prometheus::Gauge& in_flight_gauge_;
+  const std::shared_ptr<RequestMetrics> request_metrics_ = std::make_shared<RequestMetrics>();
   prometheus::Counter& connections_rejected_;
 
   // Set up in start(), constant afterwards.
@@ -137,9 +110,6 @@ class HttpServer::Impl {
 
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopped_{false};
-  std::atomic<int> connections_{0};
-  std::atomic<int> in_flight_{0};
-  std::atomic<std::uint64_t> requests_{0};
   // Responders and executor tasks not yet finished: each may still post into an io_context
   // or read a Request in a session frame, so both must outlive them.
   std::atomic<int> outstanding_{0};
@@ -161,12 +131,12 @@ class Session {
     beast::error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string() + ":" + std::to_string(peer.port());
-    server_.connections_gauge_.Set(++server_.connections_);
+    thread_.metrics->add_connections(1);
   }
   ~Session() {
     ++deadline_state_->generation;  // a deadline handler already queued must not touch us
     thread_.sessions.erase(self_in_list_);
-    server_.connections_gauge_.Set(--server_.connections_);
+    thread_.metrics->add_connections(-1);
   }
 
   awaitable<void> run();
@@ -310,7 +280,7 @@ awaitable<void> Session::run() {
       request.body = std::move(parser.get().body());
     }
 
-    server_.in_flight_gauge_.Set(++server_.in_flight_);
+    thread_.metrics->add_in_flight(1);
     RouteMatch match = server_.router_.match(request.method, request.path());
     Response response;
     const Route* route = nullptr;
@@ -330,7 +300,7 @@ awaitable<void> Session::run() {
     bool keep = parser.get().keep_alive() && !response.close_connection;
     response.close_connection = !keep;
     bool ok = co_await write(std::move(response), &request, started, route);
-    server_.in_flight_gauge_.Set(--server_.in_flight_);
+    thread_.metrics->add_in_flight(-1);
     if (!ok || !keep) break;
   }
   beast::error_code ignored;
@@ -466,9 +436,9 @@ awaitable<bool> Session::write(Response response, const Request* request,
   if (out.capacity() > 64 * 1024) std::string().swap(out);  // do not pin a large body's buffer
 
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  ++server_.requests_;
-  const Method method = request ? request->method : Method::other;
-  server_.histogram(thread_, route, method, response.status).Observe(seconds);
+  thread_.metrics->observe(route, request ? std::string_view(request->method_token) : "OTHER",
+                           route ? std::string_view(route->pattern) : "UNKNOWN", response.status,
+                           seconds);
   if (server_.options_.access_log && server_.logger_.enabled(LogLevel::info)) {
     nlohmann::json fields{{"type", "access"},
                           {"status", response.status},
@@ -492,49 +462,23 @@ HttpServer::Impl::Impl(ServerOptions options, const Router& router, BoundedExecu
       router_(router),
       executor_(executor),
       logger_(logger),
-      latency_(prometheus::BuildHistogram()
-                   .Name("http_server_requests_seconds")
-                   .Help("Time from the first byte of a request to the end of its response")
-                   .Register(metrics.registry())),
       protocol_errors_(prometheus::BuildCounter()
                            .Name("http_server_protocol_errors_total")
                            .Help("Requests refused before routing, by reason")
                            .Register(metrics.registry())),
-      connections_gauge_(prometheus::BuildGauge()
-                             .Name("http_server_connections_active")
-                             .Help("Open client connections")
-                             .Register(metrics.registry())
-                             .Add({})),
-      in_flight_gauge_(prometheus::BuildGauge()
-                           .Name("http_server_requests_active")
-                           .Help("Requests read and not yet answered")
-                           .Register(metrics.registry())
-                           .Add({})),
       connections_rejected_(prometheus::BuildCounter()
                                 .Name("http_server_connections_rejected_total")
                                 .Help("Connections refused because the connection cap was reached")
                                 .Register(metrics.registry())
                                 .Add({})) {
   if (options_.io_threads < 1) throw std::invalid_argument("io_threads must be at least 1");
+  metrics.add_collectable(request_metrics_);
 }
 
 HttpServer::Impl::~Impl() {
   stop();
   while (outstanding_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   io_.clear();
-}
-
-prometheus::Histogram& HttpServer::Impl::histogram(IoThread& t, const Route* route, Method method,
-                                                   int status) {
-  IoThread::Key key{route, method, status};
-  if (auto it = t.histograms.find(key); it != t.histograms.end()) return *it->second;
-  auto& h = latency_.Add({{"method", std::string(to_string(method))},
-                          {"uri", route ? route->pattern : "UNKNOWN"},
-                          {"status", std::to_string(status)},
-                          {"outcome", outcome_of(status)}},
-                         kLatencyBuckets);
-  t.histograms.emplace(key, &h);
-  return h;
 }
 
 void HttpServer::Impl::count_protocol_error(const char* reason) {
@@ -572,7 +516,7 @@ awaitable<void> accept_loop(HttpServer::Impl& server) {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    if (server.connections_ >= server.options_.max_connections) {
+    if (server.request_metrics_->connections() >= server.options_.max_connections) {
       server.connections_rejected_.Increment();
       asio::co_spawn(target.ioc, write_overload_and_close(std::move(socket)), asio::detached);
       continue;
@@ -583,7 +527,10 @@ awaitable<void> accept_loop(HttpServer::Impl& server) {
 }  // namespace
 
 void HttpServer::Impl::start() {
-  for (int i = 0; i < options_.io_threads; ++i) io_.push_back(std::make_unique<IoThread>());
+  for (int i = 0; i < options_.io_threads; ++i) {
+    io_.push_back(std::make_unique<IoThread>());
+    io_.back()->metrics = &request_metrics_->add_shard();
+  }
   auto& ioc0 = io_.front()->ioc;
   tcp::endpoint endpoint{asio::ip::make_address(options_.address), options_.port};
   acceptor_.emplace(ioc0);
@@ -625,9 +572,9 @@ DrainResult HttpServer::Impl::drain(std::chrono::milliseconds grace) {
       for (Session* s : thread.sessions) s->close_if_idle();
     });
   const auto deadline = Clock::now() + grace;
-  while (connections_ > 0 && Clock::now() < deadline)
+  while (request_metrics_->connections() > 0 && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  result.abandoned = in_flight_.load();
+  result.abandoned = request_metrics_->in_flight();
   result.completed = result.abandoned == 0;
   stop();
   return result;
@@ -661,7 +608,8 @@ DrainResult HttpServer::drain(std::chrono::milliseconds grace) { return impl_->d
 void HttpServer::stop() { impl_->stop(); }
 
 ServerStats HttpServer::stats() const {
-  return {impl_->connections_.load(), impl_->in_flight_.load(), impl_->requests_.load()};
+  const auto& m = *impl_->request_metrics_;
+  return {m.connections(), m.in_flight(), m.requests()};
 }
 
 }  // namespace mambogo::runtime

@@ -101,8 +101,23 @@ MetricsRegistry::MetricsRegistry()
 
 MetricsRegistry::~MetricsRegistry() = default;
 
+void MetricsRegistry::add_collectable(std::weak_ptr<prometheus::Collectable> collectable) {
+  std::lock_guard lock(collectables_mutex_);
+  collectables_.push_back(std::move(collectable));
+}
+
 std::string MetricsRegistry::serialize() const {
   auto families = registry_->Collect();
+  {
+    std::lock_guard lock(collectables_mutex_);
+    std::erase_if(collectables_, [](const auto& w) { return w.expired(); });
+    for (const auto& weak : collectables_)
+      if (auto c = weak.lock()) {
+        auto more = c->Collect();
+        families.insert(families.end(), std::make_move_iterator(more.begin()),
+                        std::make_move_iterator(more.end()));
+      }
+  }
   auto process = process_->Collect();
   families.insert(families.end(), std::make_move_iterator(process.begin()),
                   std::make_move_iterator(process.end()));

@@ -8,10 +8,13 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace prometheus {
 class Registry;
+class Collectable;
 }
 
 namespace mambogo::runtime {
@@ -26,6 +29,9 @@ class MetricsRegistry {
   MetricsRegistry& operator=(const MetricsRegistry&) = delete;
 
   prometheus::Registry& registry() { return *registry_; }
+  // Adds metrics collected by their owner at scrape time (a server's per-thread request
+  // metrics). Expired entries are skipped and dropped.
+  void add_collectable(std::weak_ptr<prometheus::Collectable> collectable);
   // Prometheus text exposition format 0.0.4.
   std::string serialize() const;
 
@@ -34,6 +40,8 @@ class MetricsRegistry {
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<ProcessCollector> process_;
+  mutable std::mutex collectables_mutex_;
+  mutable std::vector<std::weak_ptr<prometheus::Collectable>> collectables_;  // guarded
 };
 
 }  // namespace mambogo::runtime
