@@ -97,7 +97,7 @@ void Config::declare(const std::string& name, const std::string& value, const st
                          "\n      " + help);
 }
 
-void Config::problem(const std::string& name, const std::string& value,
+void Config::report_invalid(const std::string& name, const std::string& value,
                      const std::string& accepted) {
   problems_.push_back(name + "='" + value + "' is invalid: expected " + accepted);
 }
@@ -118,10 +118,10 @@ std::int64_t Config::integer(const std::string& name, std::int64_t fallback, std
   if (text) {
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
     if (ec != std::errc{} || end != text->data() + text->size() || text->empty()) {
-      problem(name, *text, accepted);
+      report_invalid(name, *text, accepted);
       v = fallback;
     } else if (v < min || v > max) {
-      problem(name, *text, accepted);
+      report_invalid(name, *text, accepted);
       v = fallback;
     }
   }
@@ -141,7 +141,7 @@ double Config::number(const std::string& name, double fallback, double min, doub
     double parsed = text->empty() ? NAN : std::strtod(text->c_str(), &end);
     if (text->empty() || errno != 0 || end != text->c_str() + text->size() ||
         !std::isfinite(parsed) || parsed < min || parsed > max)
-      problem(name, *text, accepted.str());
+      report_invalid(name, *text, accepted.str());
     else
       v = parsed;
   }
@@ -161,7 +161,7 @@ bool Config::boolean(const std::string& name, bool fallback, const std::string& 
     else if (t == "false" || t == "0" || t == "no" || t == "off")
       v = false;
     else
-      problem(name, *text, "true or false");
+      report_invalid(name, *text, "true or false");
   }
   declare(name, v ? "true" : "false", help);
   return v;
@@ -187,7 +187,7 @@ std::chrono::milliseconds Config::duration(const std::string& name,
                                                       : 0;
     std::chrono::milliseconds parsed{n * scale};
     if (ec != std::errc{} || scale == 0 || n < 0 || parsed < min || parsed > max)
-      problem(name, *text, accepted);
+      report_invalid(name, *text, accepted);
     else
       v = parsed;
   }
@@ -205,7 +205,7 @@ std::string Config::choice(const std::string& name, const std::string& fallback,
     auto it = std::find_if(allowed.begin(), allowed.end(),
                            [&](const std::string& a) { return lower(a) == lower(*text); });
     if (it == allowed.end())
-      problem(name, *text, "one of " + list);
+      report_invalid(name, *text, "one of " + list);
     else
       v = *it;
   }

@@ -42,6 +42,9 @@ class Config {
   std::string choice(const std::string& name, const std::string& fallback,
                      const std::vector<std::string>& allowed, const std::string& help);
 
+  // Records a problem no single declaration can see (one value constrained by another).
+  void report_invalid(const std::string& name, const std::string& value, const std::string& accepted);
+
   bool help_requested() const { return help_requested_; }
   // The declared variables with their current values and help, one per line.
   std::string usage() const;
@@ -55,7 +58,6 @@ class Config {
  private:
   std::optional<std::string> raw(const std::string& name);
   void declare(const std::string& name, const std::string& value, const std::string& help);
-  void problem(const std::string& name, const std::string& value, const std::string& accepted);
 
   std::map<std::string, std::string> env_;
   std::map<std::string, std::string> overrides_;  // from the command line, by variable name

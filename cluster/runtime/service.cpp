@@ -30,7 +30,8 @@ ServiceSettings read_service_settings(Config& c) {
   ex.keep_alive = c.duration("EXECUTOR_KEEP_ALIVE", milliseconds(60'000), milliseconds(1), milliseconds(3'600'000), "idle time after which threads above the core size exit");
   ex.policy = c.choice("EXECUTOR_REJECTION_POLICY", "caller-runs", {"caller-runs", "reject"}, "when pool and queue are full: run in the I/O thread, or answer 503") == "reject" ? RejectionPolicy::reject : RejectionPolicy::caller_runs;
   if (ex.max_threads < ex.core_threads) {
-    c.integer("EXECUTOR_MAX_SIZE", ex.core_threads, ex.core_threads, 1000, "must be at least EXECUTOR_CORE_SIZE");
+    c.report_invalid("EXECUTOR_MAX_SIZE", std::to_string(ex.max_threads),
+                     "an integer from EXECUTOR_CORE_SIZE (" + std::to_string(ex.core_threads) + ") to 1000");
     ex.max_threads = ex.core_threads;
   }
   s.log_level = parse_log_level(c.choice("LOG_LEVEL", "info", {"debug", "info", "warn", "error", "off"}, "log level"));

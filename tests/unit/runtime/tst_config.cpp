@@ -61,7 +61,7 @@ class TestConfig : public QObject {
     QTest::newRow("bad duration unit") << "SERVER_HEADER_TIMEOUT=5 days" << "SERVER_HEADER_TIMEOUT='5 days' is invalid: expected a duration from 10ms to 1h";
     QTest::newRow("bad bool") << "ACCESS_LOG=maybe" << "ACCESS_LOG='maybe' is invalid: expected true or false";
     QTest::newRow("bad policy") << "EXECUTOR_REJECTION_POLICY=drop" << "expected one of caller-runs, reject";
-    QTest::newRow("max below core") << "EXECUTOR_MAX_SIZE=5" << "EXECUTOR_MAX_SIZE='5' is invalid: expected an integer from 10 to 1000";
+    QTest::newRow("max below core") << "EXECUTOR_MAX_SIZE=5" << "EXECUTOR_MAX_SIZE='5' is invalid: expected an integer from EXECUTOR_CORE_SIZE (10) to 1000";
   }
   void invalidValueNamesVariableAndRange() {
     QFETCH(QString, entry);
