@@ -1,3 +1,4 @@
+#include "metric_value.h"
 #include <QtTest>
 
 #include <atomic>
@@ -42,10 +43,7 @@ class Gate {
 };
 
 double metric(prometheus::Registry& r, const std::string& name) {
-  for (const auto& f : r.Collect())
-    if (f.name == name && !f.metric.empty())
-      return f.type == prometheus::MetricType::Counter ? f.metric[0].counter.value : f.metric[0].gauge.value;
-  return -1;
+  return mambogo::test::metric_value(r, name);
 }
 }  // namespace
 

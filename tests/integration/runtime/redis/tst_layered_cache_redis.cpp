@@ -1,5 +1,6 @@
 // LayeredCache over a real redis-server: which layer answers, what Redis sees (INFO
 // commandstats is the oracle), the L2 TTL, the run-time switches, and an outage.
+#include "metric_value.h"
 #include <QtTest>
 
 #include <atomic>
@@ -21,19 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 double metric(prometheus::Registry& r, const std::string& name, const prometheus::Labels& labels) {
-  for (const auto& f : r.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool all = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        all = all && found;
-      }
-      if (all) return m.counter.value;
-    }
-  }
-  return 0;
+  return mambogo::test::metric_value(r, name, labels, 0);
 }
 
 // One Redis, one pool and one cache per test; the clock drives L1 TTL and the pool's backoff.

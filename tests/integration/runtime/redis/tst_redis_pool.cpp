@@ -2,6 +2,7 @@
 // timeouts, an outage (fail fast, DEGRADED) and the recovery. The pool's down/backoff time
 // runs on a FakeClock so each step of the outage is decided by the test, not by sleeping;
 // socket timeouts are real.
+#include "metric_value.h"
 #include <QtTest>
 
 #include <atomic>
@@ -21,24 +22,7 @@ using Type = RedisReply::Type;
 
 namespace {
 double metric(prometheus::Registry& r, const std::string& name, const prometheus::Labels& labels = {}) {
-  for (const auto& f : r.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool all = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        all = all && found;
-      }
-      if (!all) continue;
-      switch (f.type) {
-        case prometheus::MetricType::Counter: return m.counter.value;
-        case prometheus::MetricType::Histogram: return static_cast<double>(m.histogram.sample_count);
-        default: return m.gauge.value;
-      }
-    }
-  }
-  return -1;
+  return mambogo::test::metric_value(r, name, labels);
 }
 
 RedisOptions options_for(const mambogo::test::RedisServer& server, int size = 4) {

@@ -1,3 +1,4 @@
+#include "metric_value.h"
 #include <QtTest>
 
 #include <string>
@@ -14,20 +15,8 @@ using namespace mambogo::runtime::cache;
 using namespace std::chrono_literals;
 
 namespace {
-double metric(prometheus::Registry& r, const std::string& name, const std::map<std::string, std::string>& labels) {
-  for (const auto& f : r.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool all = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        all = all && found;
-      }
-      if (all) return f.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
-    }
-  }
-  return -1;
+double metric(prometheus::Registry& r, const std::string& name, const prometheus::Labels& labels) {
+  return mambogo::test::metric_value(r, name, labels);
 }
 
 L1CacheOptions options(std::size_t max, std::chrono::milliseconds ttl = 10min, int shards = 1) {

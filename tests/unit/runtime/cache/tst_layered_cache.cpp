@@ -1,5 +1,6 @@
 // The layered cache's own logic with no Redis (L2 absent): single flight, L1 switch,
 // negative results, loader failures, invalidation racing a load.
+#include "metric_value.h"
 #include <QtTest>
 
 #include <atomic>
@@ -20,20 +21,8 @@ using namespace mambogo::runtime::cache;
 using namespace std::chrono_literals;
 
 namespace {
-double metric(prometheus::Registry& r, const std::string& name, const std::map<std::string, std::string>& labels) {
-  for (const auto& f : r.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      bool all = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        all = all && found;
-      }
-      if (all) return m.counter.value;
-    }
-  }
-  return -1;
+double metric(prometheus::Registry& r, const std::string& name, const prometheus::Labels& labels) {
+  return mambogo::test::metric_value(r, name, labels);
 }
 
 LayeredCacheOptions options() {

@@ -1,3 +1,4 @@
+#include "metric_value.h"
 #include <QtTest>
 
 #include <atomic>
@@ -15,9 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 double gauge(prometheus::Registry& registry, const std::string& family) {
-  for (const auto& f : registry.Collect())
-    if (f.name == family && !f.metric.empty()) return f.metric[0].gauge.value;
-  return -1;
+  return mambogo::test::metric_value(registry, family);
 }
 }  // namespace
 

@@ -1,3 +1,4 @@
+#include "metric_value.h"
 #include <QtTest>
 
 #include <atomic>
@@ -46,27 +47,8 @@ void trip(CircuitBreaker& b) {
 }
 
 // The value of one sample: counter, gauge, or a histogram's count.
-double sample(prometheus::Registry& registry, const std::string& family,
-              const std::map<std::string, std::string>& labels) {
-  for (const auto& f : registry.Collect()) {
-    if (f.name != family) continue;
-    for (const auto& m : f.metric) {
-      bool match = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        match = match && found;
-      }
-      if (!match) continue;
-      switch (f.type) {
-        case prometheus::MetricType::Counter: return m.counter.value;
-        case prometheus::MetricType::Gauge: return m.gauge.value;
-        case prometheus::MetricType::Histogram: return static_cast<double>(m.histogram.sample_count);
-        default: return NAN;
-      }
-    }
-  }
-  return NAN;
+double sample(prometheus::Registry& registry, const std::string& family, const prometheus::Labels& labels) {
+  return mambogo::test::metric_value(registry, family, labels, NAN);
 }
 
 std::vector<BreakerEvent::Type> types(const std::vector<BreakerEvent>& events) {

@@ -1,3 +1,4 @@
+#include "metric_value.h"
 #include <QtTest>
 
 #include <cmath>
@@ -15,21 +16,8 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 namespace {
-double counter(prometheus::Registry& registry, const std::string& family,
-               const std::map<std::string, std::string>& labels) {
-  for (const auto& f : registry.Collect()) {
-    if (f.name != family) continue;
-    for (const auto& m : f.metric) {
-      bool match = true;
-      for (const auto& [k, v] : labels) {
-        bool found = false;
-        for (const auto& l : m.label) found = found || (l.name == k && l.value == v);
-        match = match && found;
-      }
-      if (match) return m.counter.value;
-    }
-  }
-  return NAN;
+double counter(prometheus::Registry& registry, const std::string& family, const prometheus::Labels& labels) {
+  return mambogo::test::metric_value(registry, family, labels, NAN);
 }
 
 // What the jitter must be, computed independently of IntervalFunction: uniform in
