@@ -29,6 +29,12 @@ class SystemClock final : public Clock {
   time_point now() const override { return std::chrono::steady_clock::now(); }
 };
 
+// The process-wide SystemClock, for components that take a `const Clock&` in production.
+inline const SystemClock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 // Time stands still until advance() or set() moves it. Starts at the steady clock's epoch
 // unless told otherwise. Thread-safe (an atomic tick count), so a test thread may advance it
 // while other threads read.

@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <prometheus/counter.h>
@@ -23,8 +24,8 @@ BoundedExecutor::BoundedExecutor(ExecutorOptions options, prometheus::Registry* 
   pool_gauge_ = gauge("executor_pool_size_threads", "Threads currently in the pool");
   queued_gauge_ = gauge("executor_queued_tasks", "Tasks waiting in the queue");
   queue_remaining_gauge_ = gauge("executor_queue_remaining_tasks", "Free queue slots");
-  gauge("executor_pool_core_threads", "Configured core pool size")->Set(options_.core_threads);
-  gauge("executor_pool_max_threads", "Configured maximum pool size")->Set(options_.max_threads);
+  core_gauge_ = gauge("executor_pool_core_threads", "Configured core pool size");
+  max_gauge_ = gauge("executor_pool_max_threads", "Configured maximum pool size");
   completed_counter_ = &prometheus::BuildCounter()
                             .Name("executor_completed_tasks_total")
                             .Help("Tasks that finished running")
@@ -51,7 +52,7 @@ BoundedExecutor::Submitted BoundedExecutor::submit(std::function<void()> task) {
     if (!stopping_) {
       const int threads = static_cast<int>(threads_.size());
       if (threads < options_.core_threads) {
-        start_thread_locked(std::move(task), true);
+        start_thread_locked(std::move(task));
         return Submitted::accepted;
       }
       if (static_cast<int>(queue_.size()) < options_.queue_capacity) {
@@ -61,7 +62,7 @@ BoundedExecutor::Submitted BoundedExecutor::submit(std::function<void()> task) {
         return Submitted::accepted;
       }
       if (threads < options_.max_threads) {
-        start_thread_locked(std::move(task), false);
+        start_thread_locked(std::move(task));
         return Submitted::accepted;
       }
     }
@@ -77,16 +78,36 @@ BoundedExecutor::Submitted BoundedExecutor::submit(std::function<void()> task) {
   return Submitted::ran_in_caller;
 }
 
-void BoundedExecutor::start_thread_locked(std::function<void()> first_task, bool core) {
-  std::thread t([this, task = std::move(first_task), core]() mutable {
-    worker(std::move(task), core);
-  });
+void BoundedExecutor::resize(int core_threads, int max_threads, int queue_capacity) {
+  if (core_threads < 0 || max_threads < 1 || max_threads < core_threads || queue_capacity < 0)
+    throw std::invalid_argument("executor '" + options_.name + "': need 0 <= core <= max, max >= 1, queue >= 0");
+  std::lock_guard lock(mutex_);
+  options_.core_threads = core_threads;
+  options_.max_threads = max_threads;
+  options_.queue_capacity = queue_capacity;
+  // A larger core starts threads for queued work now, as ThreadPoolExecutor.setCorePoolSize.
+  while (!stopping_ && static_cast<int>(threads_.size()) < core_threads && !queue_.empty()) {
+    auto task = std::move(queue_.front());
+    queue_.pop_front();
+    start_thread_locked(std::move(task));
+  }
+  work_available_.notify_all();  // idle threads re-check whether they are surplus
+  publish_locked();
+}
+
+ExecutorOptions BoundedExecutor::options() const {
+  std::lock_guard lock(mutex_);
+  return options_;
+}
+
+void BoundedExecutor::start_thread_locked(std::function<void()> first_task) {
+  std::thread t([this, task = std::move(first_task)]() mutable { worker(std::move(task)); });
   auto id = t.get_id();
   threads_.emplace(id, std::move(t));
   publish_locked();
 }
 
-void BoundedExecutor::worker(std::function<void()> task, bool core) {
+void BoundedExecutor::worker(std::function<void()> task) {
   std::unique_lock lock(mutex_);
   while (true) {
     if (task) {
@@ -104,13 +125,13 @@ void BoundedExecutor::worker(std::function<void()> task, bool core) {
       if (completed_counter_) completed_counter_->Increment();
       publish_locked();
     }
+    const int threads = static_cast<int>(threads_.size());
     if (queue_.empty()) {
       if (stopping_) break;
+      if (threads > options_.max_threads) break;  // the maximum was lowered
       // A thread above the core size that stays idle for keep_alive goes away.
-      const bool woke = core ? (work_available_.wait(lock), true)
-                             : work_available_.wait_for(lock, options_.keep_alive) ==
-                                   std::cv_status::no_timeout;
-      if (!woke && queue_.empty() && !stopping_) break;
+      const bool woke = work_available_.wait_for(lock, options_.keep_alive) == std::cv_status::no_timeout;
+      if (!woke && queue_.empty() && !stopping_ && static_cast<int>(threads_.size()) > options_.core_threads) break;
       continue;
     }
     task = std::move(queue_.front());
@@ -155,7 +176,9 @@ void BoundedExecutor::publish_locked() {
   active_gauge_->Set(active_);
   pool_gauge_->Set(static_cast<double>(threads_.size()));
   queued_gauge_->Set(static_cast<double>(queue_.size()));
-  queue_remaining_gauge_->Set(options_.queue_capacity - static_cast<double>(queue_.size()));
+  queue_remaining_gauge_->Set(std::max(0.0, options_.queue_capacity - static_cast<double>(queue_.size())));
+  core_gauge_->Set(options_.core_threads);
+  max_gauge_->Set(options_.max_threads);
 }
 
 }  // namespace mambogo::runtime

@@ -59,6 +59,12 @@ class BoundedExecutor {
   BoundedExecutor(const BoundedExecutor&) = delete;
   BoundedExecutor& operator=(const BoundedExecutor&) = delete;
 
+  // Changes the sizes while running (a drill's switch), as ThreadPoolExecutor's setters do:
+  // a larger core starts threads for queued work at once; a smaller one lets surplus threads
+  // exit when idle; a smaller queue keeps what is queued but admits nothing more until below.
+  // Throws std::invalid_argument on inconsistent values (nothing changes then).
+  void resize(int core_threads, int max_threads, int queue_capacity);
+
   // Exceptions escaping a task are caught and counted as completed (logged by the caller's
   // own wrapping; the pool never dies of them). After shutdown() every task is rejected.
   Submitted submit(std::function<void()> task);
@@ -67,17 +73,18 @@ class BoundedExecutor {
   void shutdown();
 
   ExecutorStats stats() const;
-  const ExecutorOptions& options() const { return options_; }
+  ExecutorOptions options() const;  // a copy: resize() may change it
 
  private:
-  void start_thread_locked(std::function<void()> first_task, bool core);
-  void worker(std::function<void()> first_task, bool core);
+  void start_thread_locked(std::function<void()> first_task);
+  void worker(std::function<void()> first_task);
   void publish_locked();
   void reap_finished_locked();
 
   // Constant after construction.
-  const ExecutorOptions options_;
   prometheus::Gauge* active_gauge_ = nullptr;
+  prometheus::Gauge* core_gauge_ = nullptr;
+  prometheus::Gauge* max_gauge_ = nullptr;
   prometheus::Gauge* pool_gauge_ = nullptr;
   prometheus::Gauge* queued_gauge_ = nullptr;
   prometheus::Gauge* queue_remaining_gauge_ = nullptr;
@@ -86,6 +93,7 @@ class BoundedExecutor {
 
   // Guarded by mutex_.
   mutable std::mutex mutex_;
+  ExecutorOptions options_;
   std::condition_variable work_available_;
   std::condition_variable thread_exited_;
   std::deque<std::function<void()>> queue_;

@@ -1,5 +1,6 @@
 #include "runtime/service.h"
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -8,11 +9,11 @@ namespace mambogo::runtime {
 
 using std::chrono::milliseconds;
 
-ServiceSettings read_service_settings(Config& c) {
+ServiceSettings read_service_settings(Config& c, std::uint16_t default_port) {
   ServiceSettings s;
   auto& srv = s.server;
   srv.address = c.string("SERVER_ADDRESS", "0.0.0.0", "address to listen on");
-  srv.port = static_cast<std::uint16_t>(c.integer("SERVER_PORT", 8080, 0, 65535, "port to listen on; 0 picks a free one"));
+  srv.port = static_cast<std::uint16_t>(c.integer("SERVER_PORT", default_port, 0, 65535, "port to listen on; 0 picks a free one"));
   srv.io_threads = static_cast<int>(c.integer("SERVER_IO_THREADS", 1, 1, 64, "I/O threads"));
   srv.header_limit = static_cast<std::size_t>(c.integer("SERVER_MAX_HEADER_BYTES", 8 * 1024, 1024, 1024 * 1024, "largest accepted request header block (431 beyond)"));
   srv.body_limit = static_cast<std::size_t>(c.integer("SERVER_MAX_BODY_BYTES", 1024 * 1024, 0, 1024LL * 1024 * 1024, "largest accepted request body (413 beyond)"));
@@ -40,14 +41,40 @@ ServiceSettings read_service_settings(Config& c) {
   return s;
 }
 
-Service::Service(std::string name, Config& config)
+Service::Service(std::string name, Config& config, std::uint16_t default_port)
     : name_(std::move(name)),
       config_(config),
-      settings_(read_service_settings(config)),
-      logger_(std::make_unique<Logger>(name_, settings_.log_level)) {
+      settings_(read_service_settings(config, default_port)),
+      logger_(std::make_unique<Logger>(name_, settings_.log_level)),
+      switches_(&metrics_, logger_.get()) {
   ExecutorOptions ex = settings_.executor;
   ex.name = "blocking";
   executor_ = std::make_unique<BoundedExecutor>(ex, &metrics_.registry());
+  auto resize = [this](int core, int max, int queue) { executor_->resize(core, max, queue); };
+  switches_.add_integer("executor.core-threads", "threads kept for blocking work", 0, 1000,
+                        [this] { return executor_->options().core_threads; },
+                        [this, resize](std::int64_t v) {
+                          const auto o = executor_->options();
+                          resize(static_cast<int>(v), std::max(o.max_threads, static_cast<int>(v)), o.queue_capacity);
+                        });
+  switches_.add_integer("executor.max-threads", "threads at most for blocking work", 1, 1000,
+                        [this] { return executor_->options().max_threads; },
+                        [this, resize](std::int64_t v) {
+                          const auto o = executor_->options();
+                          resize(std::min(o.core_threads, static_cast<int>(v)), static_cast<int>(v), o.queue_capacity);
+                        });
+  switches_.add_integer("executor.queue-capacity", "blocking tasks that may wait for a thread", 0, 1'000'000,
+                        [this] { return executor_->options().queue_capacity; },
+                        [this, resize](std::int64_t v) {
+                          const auto o = executor_->options();
+                          resize(o.core_threads, o.max_threads, static_cast<int>(v));
+                        });
+}
+
+bool Service::ready_to_build() {
+  if (config_.help_requested()) return false;
+  config_.finish();
+  return true;
 }
 
 Service::~Service() {
@@ -57,6 +84,7 @@ Service::~Service() {
 
 std::uint16_t Service::start() {
   health_.install_routes(router_);
+  if (admin_guard_) switches_.install_routes(router_, admin_guard_);
   router_.add(Method::get, "/metrics", [this](const Request&) {
     Response r = Response::text(200, metrics_.serialize());
     r.content_type = MetricsRegistry::kContentType;
@@ -93,11 +121,23 @@ int Service::run_until_signal() {
 }
 
 int service_main(const std::string& name, int argc, char** argv,
-                 const std::function<void(Service&)>& setup) {
+                 const std::function<void(Service&)>& setup, std::uint16_t default_port) {
   try {
     Config config = Config::from_process(argc, argv);
-    Service service(name, config);
-    setup(service);
+    Service service(name, config, default_port);
+    try {
+      setup(service);
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const std::exception&) {
+      // A bad value often makes setup fail; the value, not its consequence, is the news.
+      if (!config.help_requested()) config.finish();
+      else {
+        std::cout << name << "\n\n" << config.usage();
+        return 0;
+      }
+      throw;
+    }
     if (config.help_requested()) {
       std::cout << name << "\n\n" << config.usage();
       return 0;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "runtime/admin/settings.h"
 #include "runtime/config.h"
 #include "runtime/executor.h"
 #include "runtime/health.h"
@@ -39,11 +40,12 @@ struct ServiceSettings {
 
 // Declares and reads the common variables (SERVER_*, EXECUTOR_*, LOG_LEVEL, ACCESS_LOG,
 // SHUTDOWN_*); problems are left in config for Config::finish().
-ServiceSettings read_service_settings(Config& config);
+// default_port: SERVER_PORT's default (each service has its own standalone port).
+ServiceSettings read_service_settings(Config& config, std::uint16_t default_port = 8080);
 
 class Service {
  public:
-  Service(std::string name, Config& config);
+  Service(std::string name, Config& config, std::uint16_t default_port = 8080);
   ~Service();
 
   const std::string& name() const { return name_; }
@@ -54,6 +56,15 @@ class Service {
   Health& health() { return health_; }
   Router& router() { return router_; }
   const ServiceSettings& settings() const { return settings_; }
+  // Run-time switches (/admin/settings). The executor's sizes are registered already
+  // (executor.core-threads, executor.max-threads, executor.queue-capacity).
+  RuntimeSettings& switches() { return switches_; }
+  // Call in setup after reading the configuration and before opening anything (files,
+  // databases, connections): throws ConfigError listing every problem so far; returns false
+  // when --help was asked, and setup should return without building anything.
+  bool ready_to_build();
+  // Without a guard /admin/settings is not served at all. Set before start().
+  void set_admin_guard(RuntimeSettings::Guard guard) { admin_guard_ = std::move(guard); }
 
   // Adds the standard routes and starts serving; returns the bound port.
   std::uint16_t start();
@@ -71,12 +82,15 @@ class Service {
   std::unique_ptr<BoundedExecutor> executor_;
   Health health_;
   Router router_;
+  RuntimeSettings switches_;
+  RuntimeSettings::Guard admin_guard_;
   std::unique_ptr<HttpServer> server_;
 };
 
 // Parses configuration, lets `setup` add routes and checks, prints --help or every config
-// problem (exit code 2), then serves until a signal. Returns the process exit code.
+// problem (exit code 2; config problems win over what setup threw because of them), then
+// serves until a signal. Returns the process exit code.
 int service_main(const std::string& name, int argc, char** argv,
-                 const std::function<void(Service&)>& setup);
+                 const std::function<void(Service&)>& setup, std::uint16_t default_port = 8080);
 
 }  // namespace mambogo::runtime

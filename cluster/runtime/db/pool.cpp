@@ -85,7 +85,8 @@ ConnectionPool::ConnectionPool(PoolOptions options, ConnectionFactory factory,
     active_gauge_ = gauge("hikaricp_connections_active", "Active connections");
     idle_gauge_ = gauge("hikaricp_connections_idle", "Idle connections");
     pending_gauge_ = gauge("hikaricp_connections_pending", "Threads awaiting connections");
-    gauge("hikaricp_connections_max", "Max connections")->Set(options_.maximum_pool_size);
+    max_gauge_ = gauge("hikaricp_connections_max", "Max connections");
+    max_gauge_->Set(options_.maximum_pool_size);
     gauge("hikaricp_connections_min", "Min idle connections")->Set(options_.minimum_idle);
     timeout_counter_ = counter("hikaricp_connections_timeout_total", "Connection acquire timeouts");
     leak_counter_ = counter("hikaricp_connections_leak_total",
@@ -188,7 +189,7 @@ ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds timeout)
       }
       return hand_out(e);
     }
-    if (static_cast<int>(entries_.size()) + creating_ < options_.maximum_pool_size) {
+    if (static_cast<int>(entries_.size()) + creating_ < maximum_) {
       ++creating_;
       lock.unlock();
       std::unique_ptr<PoolEntry> created;
@@ -235,6 +236,28 @@ ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds timeout)
   throw DbError(DbErrorKind::timeout, message);
 }
 
+void ConnectionPool::set_maximum_pool_size(int maximum) {
+  if (maximum < 1 || maximum < options_.minimum_idle)
+    throw std::invalid_argument("pool '" + options_.name + "': maximum_pool_size must be >= 1 and >= minimum_idle (" +
+                                std::to_string(options_.minimum_idle) + ")");
+  std::vector<std::unique_ptr<PoolEntry>> dead;
+  {
+    std::lock_guard lock(mutex_);
+    maximum_ = maximum;
+    // Idle connections above the new maximum go now (oldest-returned first); leased ones
+    // go when they come back.
+    while (static_cast<int>(entries_.size()) > maximum_ && !idle_.empty()) dead.push_back(remove_locked(idle_.back()));
+    if (max_gauge_) max_gauge_->Set(maximum_);
+    publish_locked();
+  }
+  available_.notify_all();  // a larger maximum lets waiters open connections
+}
+
+int ConnectionPool::maximum_pool_size() const {
+  std::lock_guard lock(mutex_);
+  return maximum_;
+}
+
 void ConnectionPool::release(PoolEntry* e) noexcept {
   Connection& c = *e->conn;
   const auto now = clock_.now();
@@ -252,7 +275,8 @@ void ConnectionPool::release(PoolEntry* e) noexcept {
   {
     std::lock_guard lock(mutex_);
     e->leased = false;
-    if (broken || expired || closing_) {
+    const bool surplus = static_cast<int>(entries_.size()) > maximum_;  // the maximum was lowered
+    if (broken || expired || closing_ || surplus) {
       dead = remove_locked(e);
       if (broken)
         ++counts_.evicted_broken;
@@ -307,7 +331,7 @@ void ConnectionPool::run_housekeeping() {
         ++counts_.retired_lifetime;
         --removable;
       } else if (removable > 0 && options_.idle_timeout.count() > 0 &&
-                 options_.minimum_idle < options_.maximum_pool_size &&
+                 options_.minimum_idle < maximum_ &&
                  now - e->last_access >= options_.idle_timeout) {
         dead.push_back(remove_locked(e));
         ++counts_.retired_idle;
@@ -329,7 +353,7 @@ void ConnectionPool::run_housekeeping() {
       const int idle = static_cast<int>(idle_.size());
       const int total = static_cast<int>(entries_.size());
       if (closing_ || idle + creating_ >= options_.minimum_idle ||
-          total + creating_ >= options_.maximum_pool_size)
+          total + creating_ >= maximum_)
         break;
       ++creating_;
     }
@@ -411,12 +435,12 @@ runtime::CheckResult ConnectionPool::health() const {
                {"active", counts_.active},
                {"idle", counts_.idle},
                {"pending", counts_.pending},
-               {"max", options_.maximum_pool_size},
+               {"max", maximum_},
                {"minIdle", options_.minimum_idle}};
   if (!last_error_.empty()) r.details["lastError"] = last_error_;
   if (counts_.total == 0 && !last_error_.empty()) {
     r.status = runtime::HealthStatus::down;
-  } else if (counts_.pending > 0 && counts_.idle == 0 && counts_.total >= options_.maximum_pool_size) {
+  } else if (counts_.pending > 0 && counts_.idle == 0 && counts_.total >= maximum_) {
     r.status = runtime::HealthStatus::degraded;
     r.details["reason"] = "saturated";
   }

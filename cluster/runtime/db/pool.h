@@ -133,7 +133,14 @@ class ConnectionPool {
   void run_housekeeping();
 
   PoolStats stats() const;
+  // The options as constructed; maximum_pool_size may have changed since (see below).
   const PoolOptions& options() const { return options_; }
+
+  // Run-time resize (a drill's switch). Growing lets waiters open connections at once;
+  // shrinking closes surplus idle connections now and leased ones when they come back.
+  // Throws std::invalid_argument below 1 or below minimum_idle.
+  void set_maximum_pool_size(int maximum);
+  int maximum_pool_size() const;
   Dialect dialect() const;  // from the last connection made; sqlite until one exists
 
   // Never blocks and never touches the database: UP while connections exist or can be made;
@@ -158,6 +165,7 @@ class ConnectionPool {
   prometheus::Gauge* active_gauge_ = nullptr;
   prometheus::Gauge* idle_gauge_ = nullptr;
   prometheus::Gauge* pending_gauge_ = nullptr;
+  prometheus::Gauge* max_gauge_ = nullptr;
   prometheus::Counter* timeout_counter_ = nullptr;
   prometheus::Counter* leak_counter_ = nullptr;
   prometheus::Histogram* acquire_histogram_ = nullptr;
@@ -170,6 +178,7 @@ class ConnectionPool {
   std::condition_variable housekeeping_;   // wakes the housekeeper early (shutdown)
   std::list<std::unique_ptr<detail::PoolEntry>> entries_;  // every connection, leased or idle
   std::deque<detail::PoolEntry*> idle_;    // front = most recently returned
+  int maximum_ = options_.maximum_pool_size;  // set_maximum_pool_size() changes it
   int creating_ = 0;                       // slots reserved by connections being opened
   int pending_ = 0;
   bool closing_ = false;

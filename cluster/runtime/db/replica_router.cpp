@@ -32,6 +32,7 @@ const char* to_string(RouteReason r) {
     case RouteReason::fallback_down: return "fallback_down";
     case RouteReason::fallback_lag: return "fallback_lag";
     case RouteReason::read_your_write: return "read_your_write";
+    case RouteReason::routing_off: return "routing_off";
   }
   return "read";
 }
@@ -55,7 +56,7 @@ ReplicaRouter::ReplicaRouter(ConnectionPool& primary, ConnectionPool* replica, R
                        .Register(*registry);
     for (auto target : {RouteTarget::primary, RouteTarget::replica})
       for (auto reason : {RouteReason::write, RouteReason::read, RouteReason::fallback_down,
-                          RouteReason::fallback_lag, RouteReason::read_your_write}) {
+                          RouteReason::fallback_lag, RouteReason::read_your_write, RouteReason::routing_off}) {
         if (target == RouteTarget::replica && reason != RouteReason::read) continue;  // impossible pairs
         route_counters_[static_cast<int>(target)][static_cast<int>(reason)] =
             &routes.Add({{"target", to_string(target)}, {"reason", to_string(reason)}});
@@ -91,6 +92,7 @@ void ReplicaRouter::count(RouteDecision d) {
 
 ReplicaRouter::Routed ReplicaRouter::acquire(Access access) {
   RouteDecision d = decide_route(access, replica_state(), options_.max_lag);
+  if (d.target == RouteTarget::replica && !read_routing_) d = {RouteTarget::primary, RouteReason::routing_off};
   if (d.target == RouteTarget::replica) {
     try {
       auto lease = replica_->acquire(options_.replica_acquire_timeout);

@@ -15,6 +15,7 @@
 // Thread-safety: every public member may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -38,7 +39,7 @@ namespace mambogo::db {
 
 enum class Access { read, write, read_your_write };
 enum class RouteTarget { primary, replica };
-enum class RouteReason { write, read, fallback_down, fallback_lag, read_your_write };
+enum class RouteReason { write, read, fallback_down, fallback_lag, read_your_write, routing_off };
 const char* to_string(RouteTarget t);
 const char* to_string(RouteReason r);
 
@@ -91,6 +92,11 @@ class ReplicaRouter {
   Routed for_write() { return acquire(Access::write); }
   Routed for_read_your_write() { return acquire(Access::read_your_write); }
 
+  // Run-time switch: false sends every read to the primary (reason routing_off), to show
+  // in a drill what the replica takes off the primary.
+  void set_read_routing(bool on) { read_routing_ = on; }
+  bool read_routing() const { return read_routing_; }
+
   // One lag measurement now (the background thread calls it every lag_check_interval).
   void measure_lag();
   ReplicaState replica_state() const;
@@ -109,7 +115,7 @@ class ReplicaRouter {
   ConnectionPool* const replica_;
   const ReplicaRouterOptions options_;
   runtime::Logger* const logger_;
-  prometheus::Counter* route_counters_[2][5] = {};  // [target][reason]
+  prometheus::Counter* route_counters_[2][6] = {};  // [target][reason]
   prometheus::Gauge* lag_gauge_ = nullptr;
   prometheus::Gauge* up_gauge_ = nullptr;
 
@@ -119,6 +125,7 @@ class ReplicaRouter {
   ReplicaState state_;
   bool stopping_ = false;
 
+  std::atomic<bool> read_routing_{true};
   std::thread lag_checker_;  // started last, joined first
 };
 

@@ -129,6 +129,33 @@ class TestExecutor : public QObject {
     QCOMPARE(ex.stats().completed, std::uint64_t(2));
   }
 
+  void growingTheCoreStartsThreadsForQueuedWorkAtOnce() {
+    BoundedExecutor ex({"t", 1, 1, 10, 60s, RejectionPolicy::reject}, nullptr);
+    Gate gate;
+    for (int i = 0; i < 4; ++i) ex.submit([&] { gate.pass(); });
+    QVERIFY(gate.wait_for_waiting(1));
+    QCOMPARE(ex.stats().queued, 3);
+    ex.resize(4, 4, 10);  // a drill raises executor.core-threads
+    QVERIFY(gate.wait_for_waiting(4));
+    QCOMPARE(ex.stats().queued, 0);
+    QCOMPARE(ex.options().core_threads, 4);
+    gate.open();
+  }
+
+  void shrinkingLetsSurplusThreadsGoAndAQueueAdmitsNoMoreThanItsNewCapacity() {
+    BoundedExecutor ex({"t", 3, 3, 10, 50ms, RejectionPolicy::reject}, nullptr);
+    Gate gate;
+    for (int i = 0; i < 3; ++i) ex.submit([&] { gate.pass(); });
+    QVERIFY(gate.wait_for_waiting(3));
+    ex.resize(1, 1, 1);
+    QCOMPARE(ex.submit([] {}), BoundedExecutor::Submitted::accepted);  // queued: 1 of 1
+    QCOMPARE(ex.submit([] {}), BoundedExecutor::Submitted::rejected);
+    gate.open();
+    QTRY_COMPARE_WITH_TIMEOUT(ex.stats().pool_size, 1, 3000);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, ex.resize(3, 2, 1));
+    QCOMPARE(ex.options().max_threads, 1);  // a refused resize changes nothing
+  }
+
   void refusesInconsistentOptions() {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BoundedExecutor({"t", 5, 2, 1, 1s, RejectionPolicy::reject}, nullptr));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, BoundedExecutor({"t", 0, 0, 1, 1s, RejectionPolicy::reject}, nullptr));

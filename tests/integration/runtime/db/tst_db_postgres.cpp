@@ -8,13 +8,21 @@
 #include "runtime/clock.h"
 #include "runtime/db/db_error.h"
 #include "runtime/db/migrations.h"
+#include "runtime/admin/settings.h"
+#include "runtime/config.h"
+#include "runtime/db/datasource.h"
 #include "runtime/db/pg_connection.h"
+#include "runtime/metrics.h"
 #include "runtime/db/pool.h"
 #include "runtime/db/replica_router.h"
 
 using namespace mambogo::db;
 using namespace std::chrono_literals;
+using mambogo::runtime::Config;
+using mambogo::runtime::Health;
 using mambogo::runtime::HealthStatus;
+using mambogo::runtime::MetricsRegistry;
+using mambogo::runtime::RuntimeSettings;
 using mambogo::testing::PgCluster;
 
 namespace {
@@ -181,6 +189,39 @@ class TestPostgres : public QObject {
     QCOMPARE(dbtest::metric(registry, "db_route_total", {{"target", "primary"}, {"reason", "write"}}), 1.0);
     QCOMPARE(dbtest::metric(registry, "db_route_total", {{"target", "primary"}, {"reason", "read_your_write"}}), 1.0);
     QCOMPARE(router.health().status, HealthStatus::up);
+  }
+
+  void datasourceFromConfigurationRoutesAndSwitchesAtRunTime() {
+    // What a service gets from DB_URL + DB_REPLICA_URL: migrated primary, reads on the
+    // replica, and the db.read-routing switch sending them back to the primary.
+    Config config({"DB_URL=" + cluster_->primary_conninfo(), "DB_REPLICA_URL=" + cluster_->replica_conninfo(),
+                   "DB_POOL_MIN_IDLE=0", "DB_REPLICA_MAX_LAG=30s"},
+                  {});
+    const auto settings = read_datasource_settings(config, "ds-test");
+    config.finish();
+    MetricsRegistry metrics;
+    Health health;
+    RuntimeSettings switches(&metrics);
+    const std::vector<Migration> migrations{{1, "t", "CREATE TABLE ds_t (v INTEGER)", "CREATE TABLE ds_t (v INTEGER)"}};
+    Datasource ds(settings, migrations, &metrics, nullptr, &health, &switches);
+    QCOMPARE(ds.dialect(), Dialect::postgres);
+    QCOMPARE(ds.migration().current_version, 1);
+    {
+      auto read = ds.read();
+      QCOMPARE(read.target, RouteTarget::replica);
+      QVERIFY(in_recovery(*read));
+    }
+    QVERIFY(switches.apply({{"db.read-routing", false}, {"db.pool.max-size", 4}}).ok);
+    {
+      auto read = ds.read();
+      QCOMPARE(read.target, RouteTarget::primary);
+      QCOMPARE(read.reason, RouteReason::routing_off);
+    }
+    QCOMPARE(ds.primary().maximum_pool_size(), 4);
+    QCOMPARE(ds.replica()->maximum_pool_size(), 4);
+    QCOMPARE(dbtest::metric(metrics.registry(), "db_route_total", {{"target", "primary"}, {"reason", "routing_off"}}), 1.0);
+    QCOMPARE(health.readiness(), HealthStatus::up);
+    QVERIFY(health.details().dump().find("db-replica") != std::string::npos);
   }
 
   void laggingReplicaFallsBackToPrimary() {

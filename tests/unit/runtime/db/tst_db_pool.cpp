@@ -364,6 +364,32 @@ class TestConnectionPool : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(pool.stats().idle, 2, 2000);
   }
 
+  void maximumCanBeRaisedAndLoweredWhileRunning() {
+    auto o = options(1, 0);
+    o.connection_timeout = 5s;
+    ConnectionPool pool(o, factory(), clock_, &registry_, nullptr);
+    auto a = pool.acquire();
+    auto waiter = std::async(std::launch::async, [&] { return pool.acquire(); });
+    QTRY_COMPARE_WITH_TIMEOUT(pool.stats().pending, 1, 2000);
+    pool.set_maximum_pool_size(3);  // the waiter opens a connection at once
+    auto b = waiter.get();
+    QCOMPARE(pool.stats().total, 2);
+    QCOMPARE(metric("hikaricp_connections_max"), 3.0);
+
+    auto c = pool.acquire();
+    c.release();  // idle now
+    QCOMPARE(pool.stats().total, 3);
+    pool.set_maximum_pool_size(1);  // the idle one closes now, the leased ones on return
+    QCOMPARE(pool.stats().total, 2);
+    a.release();
+    QCOMPARE(pool.stats().total, 1);
+    b.release();
+    QCOMPARE(pool.stats().total, 1);
+    QCOMPARE(pool.stats().idle, 1);
+    QCOMPARE(pool.maximum_pool_size(), 1);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pool.set_maximum_pool_size(0));
+  }
+
   void rejectsInconsistentOptions() {
     auto o = options(2, 3);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, ConnectionPool(o, factory(), clock_, nullptr, nullptr));
