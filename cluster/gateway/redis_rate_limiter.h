@@ -1,0 +1,106 @@
+// The gateway's distributed rate limiter: Spring Cloud Gateway's RedisRateLimiter and its
+// request_rate_limiter.lua, same keys, same arithmetic (../shared/anchors/resilience.md §4).
+//
+// A token bucket per key `id` (the user's `sub`, or the client address for anonymous calls):
+//   keys      request_rate_limiter.{id}.tokens and request_rate_limiter.{id}.timestamp
+//             (the braces are a Redis Cluster hash tag: both keys live on one shard)
+//   script    now = Redis TIME (whole seconds); fill_time = burst / rate;
+//             ttl = floor(2 * fill_time); filled = min(burst, last_tokens + (now - last) * rate);
+//             allowed when filled >= requested, then tokens = filled - requested;
+//             both keys SETEX ttl; returns {allowed, tokens}.
+//   transport EVALSHA of the script's SHA; on NOSCRIPT (a restarted or flushed Redis) the
+//             script is loaded with SCRIPT LOAD and the call repeated once.
+// burst_capacity 0 denies everything without asking Redis (as Spring's does).
+//
+// Redis unavailable (or answering an error): the failure is counted
+// (gateway_ratelimit_redis_failures_total), logged (at most once per second), and decided by the
+// failure mode:
+//   open   (the default, Spring's behaviour) the request passes with Remaining -1;
+//   closed the request is refused: the gateway answers 503 `rate_limiter_unavailable` with
+//          Retry-After: 1. 503 and not 429 because the client did nothing wrong and may retry
+//          (Envoy's failure_mode_deny answers 500 for the same reason: not the client's fault).
+// health_check() reports the mode and the last outcome for /health (DEGRADED while failing).
+//
+// Headers for the client: X-RateLimit-Remaining, -Replenish-Rate, -Burst-Capacity,
+// -Requested-Tokens (response_headers()).
+//
+// Ownership: the pool (may be null: then every call is a Redis failure) and the logger must
+// outlive the limiter. Thread-safety: any thread. allow() blocks on Redis (bounded by the
+// pool's command timeout): call it from a blocking executor, never an I/O thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/route_table.h"
+#include "runtime/health.h"
+#include "runtime/http_message.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+}  // namespace prometheus
+
+namespace mambogo::runtime {
+class Logger;
+namespace redis {
+class RedisPool;
+}
+}  // namespace mambogo::runtime
+
+namespace mambogo::gateway {
+
+enum class FailureMode { open, closed };
+std::string_view to_string(FailureMode m);
+
+struct RateLimitDecision {
+  bool allowed = true;
+  long long tokens_left = -1;  // -1 when Redis could not be asked
+  bool redis_failed = false;   // Redis was needed and did not answer properly
+};
+
+// The Lua script, byte for byte what is sent to Redis.
+extern const char* const kRequestRateLimiterScript;
+
+class RedisRateLimiter {
+ public:
+  RedisRateLimiter(runtime::redis::RedisPool* pool, FailureMode mode, prometheus::Registry* registry,
+                   runtime::Logger& logger);
+
+  RateLimitDecision allow(std::string_view id, const RateLimitSpec& spec);
+
+  static void add_response_headers(const RateLimitDecision& d, const RateLimitSpec& spec,
+                                   std::vector<runtime::Header>& headers);
+  static std::string tokens_key(std::string_view id);
+  static std::string timestamp_key(std::string_view id);
+
+  FailureMode mode() const { return mode_; }
+  runtime::CheckResult health_check() const;
+  std::uint64_t redis_failures() const { return failures_.load(); }
+
+ private:
+  RateLimitDecision failed(const std::string& reason);
+  std::string script_sha();
+
+  // Constant after construction.
+  runtime::redis::RedisPool* const pool_;
+  const FailureMode mode_;
+  runtime::Logger& logger_;
+  prometheus::Counter* failure_counter_ = nullptr;
+  prometheus::Counter* allowed_counter_ = nullptr;
+  prometheus::Counter* denied_counter_ = nullptr;
+
+  std::atomic<std::uint64_t> failures_{0};
+  std::atomic<bool> last_failed_{false};
+  // Guarded by mutex_.
+  mutable std::mutex mutex_;
+  std::string sha_;  // empty until SCRIPT LOAD answered
+  std::string last_error_;
+  std::chrono::steady_clock::time_point last_logged_{};
+};
+
+}  // namespace mambogo::gateway
