@@ -1,0 +1,164 @@
+#include "payment/payment_model.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace mambogo::payment {
+namespace {
+
+constexpr std::int64_t kMaxAmountCents = 1'000'000'000;  // 10 000 000.00
+
+bool all_of(std::string_view s, int (*pred)(int)) {
+  for (unsigned char c : s)
+    if (!pred(c)) return false;
+  return true;
+}
+
+// Text as order-service accepts it: no control characters, not blank, at most `max` bytes.
+bool plain_text(std::string_view s, std::size_t max) {
+  if (s.empty() || s.size() > max || s.find_first_not_of(" \t") == std::string_view::npos) return false;
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+std::optional<std::string> string_field(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+std::string_view to_string(PaymentStatus status) {
+  switch (status) {
+    case PaymentStatus::pending: return "PENDING";
+    case PaymentStatus::captured: return "CAPTURED";
+    case PaymentStatus::declined: return "DECLINED";
+  }
+  return "PENDING";
+}
+
+std::optional<PaymentStatus> parse_payment_status(std::string_view text) {
+  if (text == "PENDING") return PaymentStatus::pending;
+  if (text == "CAPTURED") return PaymentStatus::captured;
+  if (text == "DECLINED") return PaymentStatus::declined;
+  return std::nullopt;
+}
+
+std::optional<std::string> canonical_uuid(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  std::string out(text);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const unsigned char c = static_cast<unsigned char>(out[i]);
+    if (dash ? c != '-' : !std::isxdigit(c)) return std::nullopt;
+    out[i] = static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+std::optional<std::int64_t> amount_to_cents(const nlohmann::json& amount) {
+  if (!amount.is_number()) return std::nullopt;
+  const double value = amount.get<double>();
+  if (!std::isfinite(value) || value <= 0) return std::nullopt;
+  const double scaled = value * 100.0;
+  const double rounded = std::round(scaled);
+  if (std::fabs(scaled - rounded) > 1e-6 * std::max(1.0, rounded)) return std::nullopt;
+  if (rounded > static_cast<double>(kMaxAmountCents)) return std::nullopt;
+  return static_cast<std::int64_t>(rounded);
+}
+
+double cents_to_amount(std::int64_t cents) { return static_cast<double>(cents) / 100.0; }
+
+std::string new_uuid() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const std::uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32), static_cast<unsigned long long>((hi >> 16) & 0xffff),
+                static_cast<unsigned long long>(hi & 0xffff), static_cast<unsigned long long>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string utc_now_iso() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+std::variant<PaymentRequest, RequestError> parse_payment_request(const nlohmann::json& body) {
+  PaymentRequest r;
+  auto order_id = string_field(body, "orderId");
+  auto canonical = order_id ? canonical_uuid(*order_id) : std::nullopt;
+  if (!canonical) return RequestError{"orderId", "orderId must be a UUID"};
+  r.order_id = *canonical;
+
+  auto user_id = string_field(body, "userId");
+  if (!user_id || !plain_text(*user_id, 128))
+    return RequestError{"userId", "userId must be a string of 1..128 printable characters"};
+  r.user_id = *user_id;
+
+  auto amount = body.find("amount");
+  auto cents = amount == body.end() ? std::nullopt : amount_to_cents(*amount);
+  if (!cents)
+    return RequestError{"amount", "amount must be a number > 0 and <= 10000000 with at most two decimals"};
+  r.amount_cents = *cents;
+
+  if (body.contains("currency")) {
+    auto currency = string_field(body, "currency");
+    if (!currency || currency->size() != 3 || !all_of(*currency, [](int c) { return std::isupper(c); }))
+      return RequestError{"currency", "currency must be a three-letter ISO 4217 code such as USD"};
+    r.currency = *currency;
+  }
+
+  auto method = string_field(body, "paymentMethod");
+  if (!method || !plain_text(*method, 64))
+    return RequestError{"paymentMethod", "paymentMethod must be a string of 1..64 printable characters"};
+  r.payment_method = *method;
+  return r;
+}
+
+std::string mismatched_fields(const PaymentRecord& existing, const PaymentRequest& request) {
+  std::string out;
+  auto note = [&out](bool differs, const char* field) {
+    if (!differs) return;
+    if (!out.empty()) out += ", ";
+    out += field;
+  };
+  note(existing.amount_cents != request.amount_cents, "amount");
+  note(existing.user_id != request.user_id, "userId");
+  note(existing.currency != request.currency, "currency");
+  return out;
+}
+
+nlohmann::json to_json(const PaymentRecord& p) {
+  auto optional_text = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
+  return {{"paymentId", p.id},
+          {"orderId", p.order_id},
+          {"userId", p.user_id},
+          {"status", to_string(p.status)},
+          {"amount", cents_to_amount(p.amount_cents)},
+          {"currency", p.currency},
+          {"paymentMethod", p.payment_method},
+          {"attempts", p.attempts},
+          {"providerReference", optional_text(p.provider_reference)},
+          {"failureReason", optional_text(p.failure_reason)},
+          {"createdAt", p.created_at},
+          {"updatedAt", p.updated_at}};
+}
+
+}  // namespace mambogo::payment
