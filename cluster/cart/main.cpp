@@ -1,30 +1,16 @@
-// mambogo-cart: cart-service (cart_service.h). The CartService is declared after
-// the runtime Service so that it is destroyed first, once the service has drained: nothing of
-// it (threads, metrics) outlives the registry it reports to.
-#include <iostream>
-
+// mambogo-cart: cart-service (cart_service.h) on the runtime's service_main. The CartService
+// is kept by the Service, so it stops after the drain and before the metrics registry and
+// logger it reports to.
 #include "cart/cart_service.h"
 
 int main(int argc, char** argv) {
   using namespace mambogo;
-  const char* name = "cart-service";
-  try {
-    auto config = runtime::Config::from_process(argc, argv);
-    runtime::Service service(name, config, 8082);
-    auto settings = cart::read_cart_settings(config);
-    if (config.help_requested()) {
-      std::cout << name << "\n\n" << config.usage();
-      return 0;
-    }
-    config.finish();
-    cart::CartService carts(service, settings);
-    service.start();
-    return service.run_until_signal();
-  } catch (const runtime::ConfigError& e) {
-    std::cerr << name << ": " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << name << ": cannot start: " << e.what() << "\n";
-    return 1;
-  }
+  return runtime::service_main(
+      "cart-service", argc, argv,
+      [](runtime::Service& service) {
+        const auto settings = cart::read_cart_settings(service.config());
+        if (!service.ready_to_build()) return;
+        service.keep(std::make_unique<cart::CartService>(service, settings));
+      },
+      8082);
 }

@@ -55,7 +55,11 @@ BoundedExecutor::Submitted BoundedExecutor::submit(std::function<void()> task) {
         start_thread_locked(std::move(task));
         return Submitted::accepted;
       }
-      if (static_cast<int>(queue_.size()) < options_.queue_capacity) {
+      // The queue takes the task while it has room, and also, whatever its capacity, when a
+      // thread is idle to take it at once (a SynchronousQueue's hand-off: queue capacity 0
+      // must not leave idle threads waiting while new ones are started or the caller runs).
+      const int queued = static_cast<int>(queue_.size());
+      if (queued < options_.queue_capacity || queued < threads - active_) {
         queue_.push_back(std::move(task));
         publish_locked();
         work_available_.notify_one();
@@ -101,6 +105,7 @@ ExecutorOptions BoundedExecutor::options() const {
 }
 
 void BoundedExecutor::start_thread_locked(std::function<void()> first_task) {
+  ++active_;  // the new thread is busy from now on: submit() must not count it as idle
   std::thread t([this, task = std::move(first_task)]() mutable { worker(std::move(task)); });
   auto id = t.get_id();
   threads_.emplace(id, std::move(t));
@@ -110,8 +115,7 @@ void BoundedExecutor::start_thread_locked(std::function<void()> first_task) {
 void BoundedExecutor::worker(std::function<void()> task) {
   std::unique_lock lock(mutex_);
   while (true) {
-    if (task) {
-      ++active_;
+    if (task) {  // counted in active_ by whoever handed it over (under the lock)
       publish_locked();
       lock.unlock();
       try {
@@ -136,6 +140,7 @@ void BoundedExecutor::worker(std::function<void()> task) {
     }
     task = std::move(queue_.front());
     queue_.pop_front();
+    ++active_;
     publish_locked();
   }
   // Leave the map now so pool_size is right; the thread object is joined later.

@@ -80,6 +80,7 @@ bool Service::ready_to_build() {
 Service::~Service() {
   if (server_) server_->stop();
   executor_->shutdown();
+  while (!kept_.empty()) kept_.pop_back();
 }
 
 std::uint16_t Service::start() {

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/admin/settings.h"
 #include "runtime/config.h"
@@ -63,6 +64,16 @@ class Service {
   // databases, connections): throws ConfigError listing every problem so far; returns false
   // when --help was asked, and setup should return without building anything.
   bool ready_to_build();
+  // Keeps an object setup built (a repository, a worker with threads, a Redis pool) alive as
+  // long as the service, and stops it at the right moment: kept objects are destroyed in
+  // reverse order of keep(), after the server has stopped and the executor has drained, and
+  // before the metrics registry, logger and executor they use are gone.
+  template <typename T>
+  T& keep(std::unique_ptr<T> object) {
+    T& ref = *object;
+    kept_.push_back(std::shared_ptr<T>(std::move(object)));
+    return ref;
+  }
   // Without a guard /admin/settings is not served at all. Set before start().
   void set_admin_guard(RuntimeSettings::Guard guard) { admin_guard_ = std::move(guard); }
 
@@ -85,6 +96,7 @@ class Service {
   RuntimeSettings switches_;
   RuntimeSettings::Guard admin_guard_;
   std::unique_ptr<HttpServer> server_;
+  std::vector<std::shared_ptr<void>> kept_;  // destroyed first, last kept first
 };
 
 // Parses configuration, lets `setup` add routes and checks, prints --help or every config

@@ -129,6 +129,22 @@ class TestExecutor : public QObject {
     QCOMPARE(ex.stats().completed, std::uint64_t(2));
   }
 
+  void zeroCapacityQueueHandsTasksToIdleThreads() {
+    // core 0, queue 0: every task needs a thread; an idle one must be reused, not bypassed.
+    BoundedExecutor ex({"t", 0, 2, 0, 60s, RejectionPolicy::reject}, nullptr);
+    std::atomic<int> ran{0};
+    QCOMPARE(ex.submit([&] { ++ran; }), BoundedExecutor::Submitted::accepted);
+    QTRY_COMPARE_WITH_TIMEOUT(ran.load(), 1, 2000);
+    QTRY_COMPARE_WITH_TIMEOUT(ex.stats().active, 0, 2000);
+    for (int i = 0; i < 20; ++i) {
+      QCOMPARE(ex.submit([&] { ++ran; }), BoundedExecutor::Submitted::accepted);
+      QTRY_COMPARE_WITH_TIMEOUT(ran.load(), i + 2, 2000);
+      QTRY_COMPARE_WITH_TIMEOUT(ex.stats().active, 0, 2000);
+    }
+    QCOMPARE(ex.stats().pool_size, 1);  // one thread did it all
+    QCOMPARE(ex.stats().rejected, std::uint64_t(0));
+  }
+
   void growingTheCoreStartsThreadsForQueuedWorkAtOnce() {
     BoundedExecutor ex({"t", 1, 1, 10, 60s, RejectionPolicy::reject}, nullptr);
     Gate gate;
