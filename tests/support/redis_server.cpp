@@ -175,6 +175,11 @@ void RedisServer::start(std::chrono::milliseconds wait) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  // Never inherit the test's stdout/stderr: ctest waits for those pipes to close, so a server
+  // orphaned by a crashed test would hold the whole run until its timeout.
+  const std::string console = dir_ + "/redis.console";
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, console.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, "redis-server", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);

@@ -81,7 +81,7 @@ void L1Cache::erased(std::size_t n) {
   if (size_gauge_) size_gauge_->Decrement(static_cast<double>(n));
 }
 
-std::optional<std::string> L1Cache::get(std::string_view key) {
+std::optional<std::string> L1Cache::get(std::string_view key, bool count_miss) {
   Shard& shard = shard_for(key);
   {
     std::lock_guard lock(shard.mutex);
@@ -102,6 +102,7 @@ std::optional<std::string> L1Cache::get(std::string_view key) {
       if (expiry_counter_) expiry_counter_->Increment();
     }
   }
+  if (!count_miss) return std::nullopt;
   ++misses_;
   if (miss_counter_) miss_counter_->Increment();
   return std::nullopt;

@@ -71,7 +71,10 @@ class L1Cache {
 
   // The value if present and fresh (counts a hit, makes it most recently used), else nullopt
   // (counts a miss; an expired entry is removed).
-  std::optional<std::string> get(std::string_view key);
+  std::optional<std::string> get(std::string_view key) { return get(key, true); }
+  // As get(), but a miss is not counted: for a fast path whose miss is followed by a get()
+  // (which counts it), so each lookup counts exactly once.
+  std::optional<std::string> get_if_present(std::string_view key) { return get(key, false); }
   // Inserts or replaces; the entry's age restarts. May evict the shard's LRU entry.
   void put(std::string_view key, std::string value);
   // Removes the key; true when it was present (fresh or not).
@@ -83,6 +86,7 @@ class L1Cache {
   const L1CacheOptions& options() const { return options_; }
 
  private:
+  std::optional<std::string> get(std::string_view key, bool count_miss);
   struct Shard;
   Shard& shard_for(std::string_view key);
   void erased(std::size_t n);

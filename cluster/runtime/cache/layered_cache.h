@@ -93,6 +93,13 @@ class LayeredCache {
     return lookup(key, loader).value;
   }
 
+  // L1 alone, never blocking (for an I/O thread): the value on an L1 hit (counted as
+  // lookup() counts it), else nullopt and nothing counted, because the lookup() that follows
+  // a miss counts it.
+  std::optional<std::string> peek_l1(const std::string& key) {
+    return l1_enabled_ ? l1_.get_if_present(key) : std::nullopt;
+  }
+
   // Removes the key from every layer. True when Redis confirmed the delete (or there is no
   // L2); false when Redis was unavailable, so L2 may still hold the old value until its TTL.
   bool invalidate(const std::string& key);
