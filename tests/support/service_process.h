@@ -1,5 +1,5 @@
-// Helpers for integration tests that start a real service binary (mambogo-payment,
-// mambogo-cart): the process on a free loopback port with its environment, tokens signed with
+// Helpers for tests that start a real service binary (mambogo-payment, mambogo-cart, the
+// whole shop in tests/e2e): the process on a free loopback port with its environment, tokens signed with
 // the key the process is given, and one metric read from its /metrics text.
 //
 // Thread-safety: a ServiceProcess belongs to the test thread; Tokens and scrape() may be used
