@@ -10,18 +10,6 @@
 
 namespace mambogo::cart {
 
-std::optional<std::string> canonical_uuid(std::string_view text) {
-  if (text.size() != 36) return std::nullopt;
-  std::string out(text);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    const unsigned char c = static_cast<unsigned char>(out[i]);
-    if (dash ? c != '-' : !std::isxdigit(c)) return std::nullopt;
-    out[i] = static_cast<char>(std::tolower(c));
-  }
-  return out;
-}
-
 std::optional<int> parse_quantity(const nlohmann::json* value, int min, int max) {
   if (!value) return std::nullopt;
   long long q = 0;
@@ -98,18 +86,6 @@ std::optional<HostPort> parse_http_url(std::string_view url) {
   if (host.empty()) return std::nullopt;
   out.host = std::string(host);
   return out;
-}
-
-std::string utc_now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
 }
 
 }  // namespace mambogo::cart

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/values.h"
+
 namespace mambogo::cart {
 
 inline constexpr int kMaxQuantity = 99;
@@ -38,8 +40,9 @@ struct ProductInfo {
   bool active = true;
 };
 
-// The canonical lower-case form of a UUID given in any case; nullopt when malformed.
-std::optional<std::string> canonical_uuid(std::string_view text);
+// UUIDs and timestamps as every service writes them (runtime/values.h).
+using runtime::canonical_uuid;
+using runtime::utc_now_iso;
 
 // A quantity given as a JSON integer or a numeric string ("3", as Artillery templates send),
 // within [min, max]; nullopt otherwise (floats, booleans, out of range, absent).
@@ -59,7 +62,5 @@ struct HostPort {
 };
 std::optional<HostPort> parse_http_url(std::string_view url);
 
-// The current UTC time as ISO 8601 with milliseconds. Any thread.
-std::string utc_now_iso();
 
 }  // namespace mambogo::cart

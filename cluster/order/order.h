@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/values.h"
+
 namespace mambogo::order {
 
 //   PENDING ──reserve──► INVENTORY_RESERVED ──charge──► CONFIRMED
@@ -78,8 +80,10 @@ bool valid_idempotency_key(std::string_view key);
 // items, their order, quantities, address or payment method changes it.
 std::string request_hash(const OrderRequest& request);
 
-bool is_uuid(std::string_view text);          // 8-4-4-4-12 hex digits, either case
-std::string lower_uuid(std::string_view text);  // precondition: is_uuid(text)
+using runtime::is_uuid;                        // runtime/values.h: 8-4-4-4-12 hex digits
+inline std::string lower_uuid(std::string_view text) {  // precondition: is_uuid(text)
+  return runtime::canonical_uuid(text).value_or(std::string(text));
+}
 std::string new_order_id();                   // random (version 4) UUID, lower-case
 
 struct Order {

@@ -51,18 +51,6 @@ std::optional<PaymentStatus> parse_payment_status(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<std::string> canonical_uuid(std::string_view text) {
-  if (text.size() != 36) return std::nullopt;
-  std::string out(text);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    const unsigned char c = static_cast<unsigned char>(out[i]);
-    if (dash ? c != '-' : !std::isxdigit(c)) return std::nullopt;
-    out[i] = static_cast<char>(std::tolower(c));
-  }
-  return out;
-}
-
 std::optional<std::int64_t> amount_to_cents(const nlohmann::json& amount) {
   if (!amount.is_number()) return std::nullopt;
   const double value = amount.get<double>();
@@ -75,30 +63,6 @@ std::optional<std::int64_t> amount_to_cents(const nlohmann::json& amount) {
 }
 
 double cents_to_amount(std::int64_t cents) { return static_cast<double>(cents) / 100.0; }
-
-std::string new_uuid() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  const std::uint64_t hi = (rng() & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
-  const std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
-  char buf[37];
-  std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
-                static_cast<unsigned long long>(hi >> 32), static_cast<unsigned long long>((hi >> 16) & 0xffff),
-                static_cast<unsigned long long>(hi & 0xffff), static_cast<unsigned long long>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
-
-std::string utc_now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
 
 std::variant<PaymentRequest, RequestError> parse_payment_request(const nlohmann::json& body) {
   PaymentRequest r;

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/values.h"
+
 namespace mambogo::payment {
 
 enum class PaymentStatus { pending, captured, declined };
@@ -52,17 +54,15 @@ struct RequestError {
 // Validates the body of POST /api/payments. `currency` defaults to "USD" when absent.
 std::variant<PaymentRequest, RequestError> parse_payment_request(const nlohmann::json& body);
 
-// The canonical lower-case form of a UUID given in any case; nullopt when malformed.
-std::optional<std::string> canonical_uuid(std::string_view text);
+// UUIDs and timestamps as every service writes them (runtime/values.h).
+using runtime::canonical_uuid;
+using runtime::new_uuid;
+using runtime::utc_now_iso;
 
 // A JSON number with at most two decimals, > 0 and <= 10 000 000.00, as cents; nullopt else.
 std::optional<std::int64_t> amount_to_cents(const nlohmann::json& amount);
 double cents_to_amount(std::int64_t cents);
 
-// A random (version 4) UUID in canonical form. Any thread.
-std::string new_uuid();
-// The current UTC time as ISO 8601 with milliseconds ("2026-01-31T12:00:00.000Z"). Any thread.
-std::string utc_now_iso();
 
 // Which fields of an existing payment differ from a request for the same order ("amount",
 // "userId", "currency"), comma-separated; empty when they match. paymentMethod may differ

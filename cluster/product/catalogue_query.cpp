@@ -1,8 +1,11 @@
 #include "product/catalogue_query.h"
 
-#include "product/money.h"
+#include "runtime/values.h"
 
 namespace mambogo::product {
+
+using runtime::canonical_uuid;
+using runtime::parse_money;
 
 namespace {
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
-#include "product/money.h"
+#include "runtime/values.h"
 
 namespace mambogo::product {
+
+using runtime::canonical_uuid;
 
 namespace {
 

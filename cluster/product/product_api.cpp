@@ -7,7 +7,7 @@
 #include <prometheus/registry.h>
 
 #include "product/inventory_request.h"
-#include "product/money.h"
+#include "runtime/values.h"
 #include "runtime/auth/token.h"
 #include "runtime/cache/layered_cache.h"
 #include "runtime/db/db_error.h"
@@ -15,6 +15,8 @@
 #include "runtime/logging.h"
 
 namespace mambogo::product {
+
+using runtime::canonical_uuid;
 
 namespace {
 

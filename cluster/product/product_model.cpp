@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "product/money.h"
+#include "runtime/values.h"
 
 namespace mambogo::product {
+
+using runtime::append_money;
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <functional>
 #include <future>
 
-#include "product/money.h"
+#include "runtime/values.h"
 #include "product_fixture.h"
 
 namespace product_test {
@@ -104,7 +104,7 @@ inline void catalogue_matches_the_seed(const Client& c, const SeedCatalogue& see
   QCOMPARE(got["createdAt"].get<std::string>(), first.created_at);
   QCOMPARE(got["updatedAt"].get<std::string>(), first.updated_at);
   const std::string raw = c.get("/api/products?category=" + toys.id + "&inStock=true&minPrice=100&maxPrice=600.5&sort=price,desc&size=1").body;
-  QVERIFY2(raw.find("\"price\":" + mambogo::product::format_money(first.price_cents) + ",") != std::string::npos, raw.c_str());
+  QVERIFY2(raw.find("\"price\":" + mambogo::runtime::format_money(first.price_cents) + ",") != std::string::npos, raw.c_str());
 
   // Newest first.
   page = c.get_json("/api/products?sort=createdAt,desc&size=10");
@@ -243,8 +243,8 @@ inline void reservations_are_atomic_idempotent_and_released_once(const Client& c
   QCOMPARE(answer["items"].size(), std::size_t(2));
   QCOMPARE(answer["items"][0]["productId"].get<std::string>(), a.id);
   QCOMPARE(answer["items"][0]["quantity"].get<int>(), 2);
-  QVERIFY2(first.body.find("\"unitPrice\":" + mambogo::product::format_money(a.price_cents)) != std::string::npos, first.body.c_str());
-  QVERIFY2(first.body.find("\"totalAmount\":" + mambogo::product::format_money(2 * a.price_cents + b.price_cents)) != std::string::npos,
+  QVERIFY2(first.body.find("\"unitPrice\":" + mambogo::runtime::format_money(a.price_cents)) != std::string::npos, first.body.c_str());
+  QVERIFY2(first.body.find("\"totalAmount\":" + mambogo::runtime::format_money(2 * a.price_cents + b.price_cents)) != std::string::npos,
            first.body.c_str());
   QCOMPARE(stock(a), a0 - 2);
   QCOMPARE(stock(b), b0 - 1);

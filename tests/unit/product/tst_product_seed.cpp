@@ -5,13 +5,14 @@
 
 #include <set>
 
-#include "product/money.h"
+#include "runtime/values.h"
 #include "product/seed_data.h"
 #include "runtime/db/migrations.h"
 #include "runtime/db/sqlite_connection.h"
 #include "schema/product.h"
 
 using namespace mambogo::product;
+using mambogo::runtime::canonical_uuid;
 
 class TestProductSeed : public QObject {
   Q_OBJECT
