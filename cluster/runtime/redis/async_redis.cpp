@@ -49,7 +49,7 @@ class AsyncRedis::Link {
     append_command(out_, args);
     waiters_.push_back({std::move(done), SteadyClock::now(), {}, probe, false});
     if (state_ == State::closed) return connect();
-    flush();
+    schedule_flush();
   }
 
   // A command refused before the network (Redis down): answered from the loop, not from inside
@@ -123,6 +123,19 @@ class AsyncRedis::Link {
   void connect_failed(const std::string& reason) {
     owner_.count_connect_failure();
     fail_all(reason, true);
+  }
+
+  // Writes once the handlers already queued on the loop have run, so that the commands they
+  // issue (one per request ready in the same epoll round) share one write system call.
+  void schedule_flush() {
+    if (flush_scheduled_ || writing_) return;  // a write in progress flushes on completion
+    flush_scheduled_ = true;
+    ++ops_;
+    asio::post(ioc_, [this] {
+      --ops_;
+      flush_scheduled_ = false;
+      if (!stopping_) flush();
+    });
   }
 
   void flush() {
@@ -293,6 +306,7 @@ class AsyncRedis::Link {
   std::uint64_t timer_generation_ = 0;  // of the timer wait: bumped by every arm and close()
   bool timer_armed_ = false;
   bool writing_ = false;
+  bool flush_scheduled_ = false;
   bool stopping_ = false;
   int ops_ = 0;  // handlers still to run that refer to this link
   SteadyClock::time_point connect_deadline_{};
