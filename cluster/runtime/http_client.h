@@ -154,7 +154,8 @@ class HttpClient {
   // shutting_down). Caller-thread pools are shut down on their loop while it runs (the
   // destructor waits for that); on a loop that has ended (a stopped HttpServer) they are shut
   // down here and their on_done callbacks run on the destroying thread. Either way the loops'
-  // io_contexts must outlive the client: destroy it before the HttpServer.
+  // io_contexts must outlive the client: destroy it before the HttpServer, and never on one
+  // of those loops (it would wait for itself).
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

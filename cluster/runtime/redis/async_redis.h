@@ -35,7 +35,8 @@
 // (exceptions are swallowed). The destructor fails every outstanding command with
 // Type::unavailable ("shutting down"), on its loop while the loop runs, otherwise on the
 // destroying thread; the loops' io_contexts must outlive the client (destroy it before the
-// HttpServer). No command() may run concurrently with or after the destructor. The clock must
+// HttpServer, and never on one of those loops). No command() may run concurrently with or
+// after the destructor. The clock must
 // outlive the client.
 #pragma once
 
