@@ -1,6 +1,7 @@
 #include "gateway/gateway.h"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -93,6 +94,9 @@ struct Gateway::RouteState {
   std::unique_ptr<runtime::RetryBudget> budget;
   std::unique_ptr<runtime::Retry> retry;
   prometheus::Histogram* upstream_seconds = nullptr;
+  // gateway_requests_total{route,status} by status - 100, found once: a label lookup per
+  // request locks the family and builds its label map.
+  std::array<std::atomic<prometheus::Counter*>, 500> requests_by_status{};
 };
 
 struct Gateway::Exchange {
@@ -216,8 +220,8 @@ runtime::CircuitBreakerConfig breaker_config(const RouteSpec& r) {
 Gateway::Gateway(GatewaySettings settings, Dependencies deps)
     : settings_(std::move(settings)),
       deps_(deps),
-      client_(std::make_unique<runtime::HttpClient>(runtime::ClientOptions{settings_.client_io_threads},
-                                                     &deps.metrics)),
+      client_(std::make_unique<runtime::HttpClient>(
+          runtime::ClientOptions{settings_.client_io_threads, settings_.client_caller_thread}, &deps.metrics)),
       timers_(std::make_unique<Timers>()),
       metrics_(std::make_unique<Metrics>()),
       rate_limit_on_(settings_.rate_limit_enabled && deps.limiter != nullptr),
@@ -259,6 +263,8 @@ Gateway::Gateway(GatewaySettings settings, Dependencies deps)
     routes_.push_back(std::move(state));
   }
 }
+
+void Gateway::shutdown() { closing_.store(true); }
 
 Gateway::~Gateway() {
   closing_.store(true);
@@ -400,9 +406,8 @@ void Gateway::handle(RouteState& route, const Request& request, Responder respon
 void Gateway::rate_limit_then_continue(const std::shared_ptr<Exchange>& ex) {
   const RateLimitSpec& spec = ex->route->spec.rate_limit;
   if (!spec.enabled || !rate_limit_on_.load()) return serve(ex);
-  auto task = [this, ex] {
-    const std::string key = ex->identity ? ex->identity->subject : "ip:" + client_ip(ex->request.remote_address);
-    const RateLimitDecision d = deps_.limiter->allow(key, ex->route->spec.rate_limit);
+  auto decided = [this, ex](const RateLimitDecision& d) {
+    if (closing_.load()) return;
     RedisRateLimiter::add_response_headers(d, ex->route->spec.rate_limit, ex->extra_headers);
     if (d.allowed) return serve(ex);
     if (d.redis_failed)
@@ -411,6 +416,12 @@ void Gateway::rate_limit_then_continue(const std::shared_ptr<Exchange>& ex) {
                                         ex->request.request_id)
                             .with_header("Retry-After", "1"));
     finish(ex, Response::error(429, "too_many_requests", "rate limit exceeded", ex->request.request_id));
+  };
+  std::string key = ex->identity ? ex->identity->subject : "ip:" + client_ip(ex->request.remote_address);
+  // Pipelined on this I/O thread when the limiter has the async client; else on the executor.
+  if (deps_.limiter->has_async()) return deps_.limiter->allow_async(key, spec, std::move(decided));
+  auto task = [this, ex, key = std::move(key), decided = std::move(decided)] {
+    decided(deps_.limiter->allow(key, ex->route->spec.rate_limit));
   };
   if (deps_.executor.submit(std::move(task)) == runtime::BoundedExecutor::Submitted::rejected)
     finish(ex, Response::error(503, "overloaded", "executor queue is full", ex->request.request_id)
@@ -559,11 +570,23 @@ void Gateway::on_upstream_result(const std::shared_ptr<Exchange>& ex, UpstreamAn
   finish(ex, std::move(response));
 }
 
+prometheus::Counter& Gateway::request_counter(RouteState& route, int status) {
+  auto add = [&] { return &metrics_->requests->Add({{"route", route.spec.id}, {"status", std::to_string(status)}}); };
+  if (status < 100 || status > 599) return *add();
+  auto& slot = route.requests_by_status[static_cast<std::size_t>(status - 100)];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (!counter) {
+    counter = add();  // the family returns the same counter to every thread
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
 void Gateway::finish(const std::shared_ptr<Exchange>& ex, Response response) {
   for (auto& h : ex->extra_headers) response.headers.push_back(h);
   if (!ex->cache_state.empty()) response.headers.push_back({"X-Gateway-Cache", ex->cache_state});
   const int status = response.status;
-  metrics_->requests->Add({{"route", ex->route->spec.id}, {"status", std::to_string(status)}}).Increment();
+  request_counter(*ex->route, status).Increment();
   if (settings_.access_log && deps_.logger.enabled(runtime::LogLevel::info)) {
     nlohmann::json fields{{"type", "proxy"},
                           {"route", ex->route->spec.id},

@@ -7,16 +7,19 @@
 //                     a present but invalid token is refused on public routes too; a token
 //                     without the role -> 403. The Authorization header is forwarded (services
 //                     verify again).
-//   3. rate limit     RedisRateLimiter on the blocking executor, keyed by the token's `sub`
-//                     (client address when anonymous); X-RateLimit-* headers; 429 when denied;
-//                     503 when Redis is down and the failure mode is closed.
+//   3. rate limit     RedisRateLimiter, keyed by the token's `sub` (client address when
+//                     anonymous): pipelined on the request's own I/O thread when the limiter
+//                     has its AsyncRedis, else on the blocking executor; X-RateLimit-* headers;
+//                     429 when denied; 503 when Redis is down and the failure mode is closed.
 //   4. cache          GET on cacheable routes: a fresh hit answers at once (X-Gateway-Cache: HIT,
 //                     Age), If-None-Match -> 304; misses are stored (response_cache.h).
 //   5. breaker        per-route CircuitBreaker; open -> 503 {"error":"circuit_open",...} with
 //                     Retry-After (seconds until probes are let through, at least 1).
 //   6. balancing      EndpointSet of the route's service (policy, outlier ejection, per-endpoint
 //                     request limit -> 503 `upstream_overflow` + x-envoy-overloaded: true).
-//   7. proxy          HttpClient (pooled keep-alive, max connections / pending per endpoint),
+//   7. proxy          HttpClient (pooled keep-alive, max connections / pending per endpoint;
+//                     in caller-thread mode, GATEWAY_CLIENT_CALLER_THREAD, the pools are per I/O
+//                     thread and the exchange never leaves the request's thread),
 //                     route timeout (-> 504), transport failure (-> 502); headers forwarded but
 //                     hop-by-hop ones; X-Request-Id, X-Forwarded-For (appended), -Proto, -Host.
 //   8. retry          idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) or any method with
@@ -32,9 +35,10 @@
 // Ownership: the Gateway owns its HTTP client, endpoint sets, breakers, cache and discovery
 // watchers. The dependencies must outlive it. Destroy the server first: the destructor drops
 // requests still waiting for an upstream without answering them.
-// Thread-safety: handlers run on the server's I/O threads, upstream completions on the client's,
-// rate-limit decisions on the executor, retry waits on a timer thread; shared state is in the
-// thread-safe components named above.
+// Thread-safety: handlers run on the server's I/O threads; upstream completions and pipelined
+// rate-limit decisions on the same thread (caller-thread mode), else on the client's threads
+// and the executor; retry waits on a timer thread (a retry's exchange then runs on the
+// client's own threads); shared state is in the thread-safe components named above.
 #pragma once
 
 #include <atomic>
@@ -45,6 +49,10 @@
 
 #include "gateway/gateway_config.h"
 #include "runtime/clock.h"
+
+namespace prometheus {
+class Counter;
+}
 
 namespace mambogo::runtime {
 class BoundedExecutor;
@@ -69,7 +77,7 @@ class Gateway {
  public:
   struct Dependencies {
     const runtime::auth::TokenVerifier& verifier;
-    runtime::BoundedExecutor& executor;  // runs rate-limit decisions (Redis is blocking)
+    runtime::BoundedExecutor& executor;  // runs rate-limit decisions on the blocking pool
     RedisRateLimiter* limiter;           // null: no rate limiting
     runtime::MetricsRegistry& metrics;
     runtime::Logger& logger;
@@ -81,6 +89,11 @@ class Gateway {
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
+
+  // From now on every completion (upstream answer, rate-limit decision) is dropped instead of
+  // acted on. The destructor does it first; call it earlier when a dependency that may still
+  // complete requests (the limiter's AsyncRedis) is destroyed before the gateway.
+  void shutdown();
 
   // One async route per method and path template of every configured route.
   void install_routes(runtime::Router& router);
@@ -105,6 +118,7 @@ class Gateway {
   void attempt(const std::shared_ptr<Exchange>& ex);
   void on_upstream_result(const std::shared_ptr<Exchange>& ex, UpstreamAnswer answer);
   void finish(const std::shared_ptr<Exchange>& ex, runtime::Response response);
+  prometheus::Counter& request_counter(RouteState& route, int status);
   void set_endpoints(EndpointSet& set, const std::vector<EndpointAddress>& addresses);
 
   // Constant after construction.

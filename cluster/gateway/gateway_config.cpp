@@ -156,6 +156,10 @@ GatewaySettings read_gateway_settings(runtime::Config& c) {
   s.limits.connect_timeout = c.duration("GATEWAY_UPSTREAM_CONNECT_TIMEOUT", 1s, 1ms, 1min,
                                         "connection establishment limit");
   s.client_io_threads = int_var(c, "GATEWAY_CLIENT_IO_THREADS", 1, 1, 64, "upstream client I/O threads");
+  s.client_caller_thread = c.boolean("GATEWAY_CLIENT_CALLER_THREAD", true,
+                                     "upstream connections per server I/O thread, used on that thread");
+  s.ratelimit_pipelined = c.boolean("GATEWAY_RATELIMIT_PIPELINED", true,
+                                    "rate-limit calls pipelined on the I/O thread (false: blocking pool on the executor)");
   s.access_log = c.boolean("GATEWAY_ACCESS_LOG", true, "one log line per proxied request");
   read_discovery(c, s);
   return s;

@@ -7,6 +7,8 @@
 //   GATEWAY_RATELIMIT_ENABLED      true
 //   GATEWAY_RATELIMIT_REPLENISH_RATE / _BURST_CAPACITY / _REQUESTED_TOKENS   100 / 200 / 1
 //   GATEWAY_RATELIMIT_FAILURE_MODE open | closed (Redis down: pass, or refuse with 503)
+//   GATEWAY_RATELIMIT_PIPELINED    true   decisions on the I/O thread over the pipelined AsyncRedis;
+//                                  false: on the executor over the blocking pool (same script)
 //   GATEWAY_CACHE_ENABLED          true   response cache on routes with "cache": true
 //   GATEWAY_CACHE_MAX_ENTRIES / _MAX_TTL / _DEFAULT_TTL / _MAX_BODY_BYTES  10000 / 60s / 10s / 1 MiB
 //   GATEWAY_BREAKER_ENABLED        true   per-route circuit breaker, Resilience4j defaults:
@@ -18,6 +20,8 @@
 //   GATEWAY_OUTLIER_MAX_EJECTION_PERCENT 10
 //   GATEWAY_UPSTREAM_MAX_CONNECTIONS / _MAX_PENDING / _MAX_REQUESTS  1024 each, per endpoint
 //   GATEWAY_UPSTREAM_CONNECT_TIMEOUT 1s, GATEWAY_CLIENT_IO_THREADS 1
+//   GATEWAY_CLIENT_CALLER_THREAD   true   upstream pools per server I/O thread, exchanges on it
+//                                  (the client's own threads then carry only retries)
 //   GATEWAY_DISCOVERY              static | kubernetes
 //     static:     <SERVICE>_URL per routed service (PRODUCT_SERVICE_URL, CART_SERVICE_URL, ...;
 //                 defaults http://127.0.0.1:8081..8084 for the four known services), one URL or
@@ -65,6 +69,8 @@ struct GatewaySettings {
   OutlierSettings outlier;
   UpstreamLimits limits;
   int client_io_threads = 1;
+  bool client_caller_thread = true;  // per-I/O-thread upstream pools (HttpClient caller-thread mode)
+  bool ratelimit_pipelined = true;   // rate limiting on the async Redis client, not the executor
   bool access_log = true;
   bool kubernetes = false;
   KubeWatchOptions kube;                                        // endpoints_name left empty

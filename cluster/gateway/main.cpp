@@ -10,6 +10,7 @@
 
 #include "gateway/gateway.h"
 #include "runtime/auth/token.h"
+#include "runtime/redis/async_redis.h"
 #include "runtime/redis/redis_config.h"
 #include "runtime/service.h"
 
@@ -28,7 +29,11 @@ struct GatewayApp {
       : settings(gateway::read_gateway_settings(s.config())),
         verifier(runtime::auth::read_key_set(s.config())),
         redis(runtime::redis::read_redis_settings(s.config()), &s.metrics(), &s.health()),
-        limiter(redis.pool(), settings.failure_mode, &s.metrics().registry(), s.logger()),
+        async_redis(redis.pool() && settings.ratelimit_pipelined
+                        ? std::make_unique<runtime::redis::AsyncRedis>(redis.pool()->options(),
+                                                                       &s.metrics().registry(), runtime::system_clock())
+                        : nullptr),
+        limiter(redis.pool(), settings.failure_mode, &s.metrics().registry(), s.logger(), async_redis.get()),
         gateway(settings, gateway::Gateway::Dependencies{verifier, s.executor(), redis.pool() ? &limiter : nullptr, s.metrics(),
                                                          s.logger(), runtime::system_clock()}) {
     gateway.install_routes(s.router());
@@ -39,9 +44,17 @@ struct GatewayApp {
       s.logger().warn("rate limiting is off: no REDIS_URL configured");
   }
 
+  ~GatewayApp() {
+    // Rate-limit calls still pipelined when the server stopped are answered now, to a gateway
+    // that drops them, rather than later to one that is gone.
+    gateway.shutdown();
+    async_redis.reset();
+  }
+
   gateway::GatewaySettings settings;
   runtime::auth::TokenVerifier verifier;
   runtime::redis::ServiceRedis redis;
+  std::unique_ptr<runtime::redis::AsyncRedis> async_redis;  // the limiter's, on the I/O threads
   gateway::RedisRateLimiter limiter;
   gateway::Gateway gateway;
 };

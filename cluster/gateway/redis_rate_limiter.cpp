@@ -1,9 +1,12 @@
 #include "gateway/redis_rate_limiter.h"
 
+#include <array>
+
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
 #include "runtime/logging.h"
+#include "runtime/redis/async_redis.h"
 #include "runtime/redis/redis_pool.h"
 
 namespace mambogo::gateway {
@@ -55,8 +58,9 @@ return { allowed_num, new_tokens }
 std::string_view to_string(FailureMode m) { return m == FailureMode::open ? "open" : "closed"; }
 
 RedisRateLimiter::RedisRateLimiter(runtime::redis::RedisPool* pool, FailureMode mode,
-                                   prometheus::Registry* registry, runtime::Logger& logger)
-    : pool_(pool), mode_(mode), logger_(logger) {
+                                   prometheus::Registry* registry, runtime::Logger& logger,
+                                   runtime::redis::AsyncRedis* async)
+    : pool_(pool), async_(async), mode_(mode), logger_(logger) {
   if (!registry) return;
   failure_counter_ = &prometheus::BuildCounter()
                           .Name("gateway_ratelimit_redis_failures_total")
@@ -78,16 +82,41 @@ std::string RedisRateLimiter::timestamp_key(std::string_view id) {
   return "request_rate_limiter.{" + std::string(id) + "}.timestamp";
 }
 
-std::string RedisRateLimiter::script_sha() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!sha_.empty()) return sha_;
+// The arguments of one EVALSHA, built once per decision.
+struct RedisRateLimiter::Call {
+  Call(std::string_view id, const RateLimitSpec& spec)
+      : tokens(tokens_key(id)),
+        timestamp(timestamp_key(id)),
+        rate(std::to_string(spec.replenish_rate)),
+        burst(std::to_string(spec.burst_capacity)),
+        requested(std::to_string(spec.requested_tokens)) {}
+  std::array<std::string_view, 8> evalsha(std::string_view sha) const {
+    return {"EVALSHA", sha, "2", tokens, timestamp, rate, burst, requested};
   }
-  RedisReply loaded = pool_->command("SCRIPT", "LOAD", kRequestRateLimiterScript);
-  if (loaded.type != RedisReply::Type::string) return {};
+  std::string tokens, timestamp, rate, burst, requested;
+};
+
+struct RedisRateLimiter::AsyncCall {
+  AsyncCall(std::string_view id, const RateLimitSpec& spec, std::function<void(const RateLimitDecision&)> d)
+      : call(id, spec), done(std::move(d)) {}
+  Call call;
+  std::function<void(const RateLimitDecision&)> done;
+  bool reloaded = false;  // SCRIPT LOAD sent after a NOSCRIPT: the next NOSCRIPT is final
+};
+
+namespace {
+bool is_noscript(const RedisReply& r) { return r.type == RedisReply::Type::error && r.str.starts_with("NOSCRIPT"); }
+}  // namespace
+
+std::string_view RedisRateLimiter::known_sha() const {
+  return sha_known_.load(std::memory_order_acquire) ? std::string_view(sha_) : std::string_view();
+}
+
+void RedisRateLimiter::learn_sha(const std::string& sha) {
   std::lock_guard lock(mutex_);
-  sha_ = loaded.str;
-  return sha_;
+  if (sha_known_.load(std::memory_order_relaxed)) return;  // the same SHA: it depends only on the script
+  sha_ = sha;
+  sha_known_.store(true, std::memory_order_release);
 }
 
 RateLimitDecision RedisRateLimiter::failed(const std::string& reason) {
@@ -115,34 +144,64 @@ RateLimitDecision RedisRateLimiter::failed(const std::string& reason) {
   return d;
 }
 
+RateLimitDecision RedisRateLimiter::refused_without_redis() {
+  if (denied_counter_) denied_counter_->Increment();
+  return RateLimitDecision{false, 0, false};
+}
+
 RateLimitDecision RedisRateLimiter::allow(std::string_view id, const RateLimitSpec& spec) {
-  if (spec.burst_capacity == 0) {
-    if (denied_counter_) denied_counter_->Increment();
-    return RateLimitDecision{false, 0, false};
-  }
+  if (spec.burst_capacity == 0) return refused_without_redis();
   if (!pool_) return failed("no Redis configured (REDIS_URL)");
-  const std::string keys[2] = {tokens_key(id), timestamp_key(id)};
-  const std::string rate = std::to_string(spec.replenish_rate);
-  const std::string burst = std::to_string(spec.burst_capacity);
-  const std::string requested = std::to_string(spec.requested_tokens);
+  const Call call(id, spec);
   RedisReply reply;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const std::string sha = script_sha();
-    if (sha.empty()) return failed("SCRIPT LOAD failed");
-    reply = pool_->command("EVALSHA", sha, "2", keys[0], keys[1], rate, burst, requested);
-    if (reply.type == RedisReply::Type::error && reply.str.starts_with("NOSCRIPT")) {
-      std::lock_guard lock(mutex_);
-      sha_.clear();  // flushed or restarted: load again and repeat once
-      continue;
+    if (attempt == 1 || known_sha().empty()) {  // unknown yet, or the server lost it (NOSCRIPT)
+      RedisReply loaded = pool_->command("SCRIPT", "LOAD", kRequestRateLimiterScript);
+      if (loaded.type != RedisReply::Type::string) return failed("SCRIPT LOAD failed");
+      learn_sha(loaded.str);
     }
-    break;
+    const auto argv = call.evalsha(known_sha());
+    reply = pool_->command_argv(argv);
+    if (!is_noscript(reply)) break;
   }
+  return decide(reply);
+}
+
+void RedisRateLimiter::allow_async(std::string_view id, const RateLimitSpec& spec,
+                                   std::function<void(const RateLimitDecision&)> done) {
+  if (spec.burst_capacity == 0) return done(refused_without_redis());
+  if (!async_) return done(failed("no Redis configured (REDIS_URL)"));
+  auto call = std::make_shared<AsyncCall>(id, spec, std::move(done));
+  if (known_sha().empty()) return load_script_async(std::move(call));
+  evalsha_async(std::move(call));
+}
+
+void RedisRateLimiter::evalsha_async(std::shared_ptr<AsyncCall> call) {
+  const auto argv = call->call.evalsha(known_sha());
+  async_->command_argv(argv, [this, call](RedisReply reply) {
+    if (is_noscript(reply) && !call->reloaded) return load_script_async(call);
+    call->done(decide(reply));
+  });
+}
+
+void RedisRateLimiter::load_script_async(std::shared_ptr<AsyncCall> call) {
+  const std::string_view argv[] = {"SCRIPT", "LOAD", kRequestRateLimiterScript};
+  async_->command_argv(argv, [this, call](RedisReply loaded) {
+    if (loaded.type != RedisReply::Type::string) return call->done(failed("SCRIPT LOAD failed"));
+    learn_sha(loaded.str);
+    call->reloaded = true;
+    evalsha_async(call);
+  });
+}
+
+// The script's answer {allowed, tokens_left}, or a failure decided by the mode.
+RateLimitDecision RedisRateLimiter::decide(const RedisReply& reply) {
   if (reply.type != RedisReply::Type::array || reply.elements.size() != 2 ||
       reply.elements[0].type != RedisReply::Type::integer)
     return failed(reply.is_unavailable() || reply.type == RedisReply::Type::error
                       ? reply.str
                       : std::string("unexpected reply of type ") + runtime::redis::to_string(reply.type));
-  last_failed_.store(false);
+  if (last_failed_.load(std::memory_order_relaxed)) last_failed_.store(false);
   RateLimitDecision d;
   d.allowed = reply.elements[0].integer == 1;
   d.tokens_left = reply.elements[1].integer;
@@ -162,6 +221,8 @@ runtime::CheckResult RedisRateLimiter::health_check() const {
   runtime::CheckResult r;
   r.details["failureMode"] = std::string(to_string(mode_));
   r.details["redisFailures"] = failures_.load();
+  r.details["transport"] = async_ ? "pipelined" : "pool";
+  if (async_) r.details["pipelinedRedis"] = async_->health_check().details;
   if (last_failed_.load()) {
     r.status = runtime::HealthStatus::degraded;
     std::lock_guard lock(mutex_);

@@ -9,7 +9,10 @@
 //             allowed when filled >= requested, then tokens = filled - requested;
 //             both keys SETEX ttl; returns {allowed, tokens}.
 //   transport EVALSHA of the script's SHA; on NOSCRIPT (a restarted or flushed Redis) the
-//             script is loaded with SCRIPT LOAD and the call repeated once.
+//             script is loaded with SCRIPT LOAD and the call repeated once. Two transports share
+//             the arguments, this SHA handling and the reading of the answer, so they decide
+//             alike: allow() on the blocking RedisPool, and allow_async() on the pipelined
+//             AsyncRedis, which asks from the calling I/O thread and answers there.
 // burst_capacity 0 denies everything without asking Redis (as Spring's does).
 //
 // Redis unavailable (or answering an error): the failure is counted
@@ -24,13 +27,16 @@
 // Headers for the client: X-RateLimit-Remaining, -Replenish-Rate, -Burst-Capacity,
 // -Requested-Tokens (response_headers()).
 //
-// Ownership: the pool (may be null: then every call is a Redis failure) and the logger must
-// outlive the limiter. Thread-safety: any thread. allow() blocks on Redis (bounded by the
-// pool's command timeout): call it from a blocking executor, never an I/O thread.
+// Ownership: the pool and the async client (either may be null: then every call on that
+// transport is a Redis failure) and the logger must outlive the limiter. Thread-safety: any
+// thread. allow() blocks on Redis (bounded by the pool's command timeout): call it from a
+// blocking executor, never an I/O thread. allow_async() never blocks: call it from an I/O loop.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -48,7 +54,9 @@ class Counter;
 namespace mambogo::runtime {
 class Logger;
 namespace redis {
+class AsyncRedis;
 class RedisPool;
+struct RedisReply;
 }
 }  // namespace mambogo::runtime
 
@@ -69,9 +77,14 @@ extern const char* const kRequestRateLimiterScript;
 class RedisRateLimiter {
  public:
   RedisRateLimiter(runtime::redis::RedisPool* pool, FailureMode mode, prometheus::Registry* registry,
-                   runtime::Logger& logger);
+                   runtime::Logger& logger, runtime::redis::AsyncRedis* async = nullptr);
 
   RateLimitDecision allow(std::string_view id, const RateLimitSpec& spec);
+  // The same decision through the async client; done runs once, on the calling loop (inside
+  // this call when no Redis is needed: burst 0, or no async client).
+  void allow_async(std::string_view id, const RateLimitSpec& spec,
+                   std::function<void(const RateLimitDecision&)> done);
+  bool has_async() const { return async_ != nullptr; }
 
   static void add_response_headers(const RateLimitDecision& d, const RateLimitSpec& spec,
                                    std::vector<runtime::Header>& headers);
@@ -83,11 +96,19 @@ class RedisRateLimiter {
   std::uint64_t redis_failures() const { return failures_.load(); }
 
  private:
+  struct Call;       // one decision: the EVALSHA arguments
+  struct AsyncCall;  // ... and where an async decision is in its exchange
   RateLimitDecision failed(const std::string& reason);
-  std::string script_sha();
+  RateLimitDecision decide(const runtime::redis::RedisReply& reply);
+  RateLimitDecision refused_without_redis();
+  std::string_view known_sha() const;
+  void learn_sha(const std::string& sha);
+  void evalsha_async(std::shared_ptr<AsyncCall> call);
+  void load_script_async(std::shared_ptr<AsyncCall> call);
 
   // Constant after construction.
   runtime::redis::RedisPool* const pool_;
+  runtime::redis::AsyncRedis* const async_;
   const FailureMode mode_;
   runtime::Logger& logger_;
   prometheus::Counter* failure_counter_ = nullptr;
@@ -96,9 +117,12 @@ class RedisRateLimiter {
 
   std::atomic<std::uint64_t> failures_{0};
   std::atomic<bool> last_failed_{false};
+  // The script's SHA1, from the first SCRIPT LOAD. It never changes (it is a function of the
+  // script), so it is written once under mutex_ and read without a lock after sha_known_.
+  std::string sha_;
+  std::atomic<bool> sha_known_{false};
   // Guarded by mutex_.
   mutable std::mutex mutex_;
-  std::string sha_;  // empty until SCRIPT LOAD answered
   std::string last_error_;
   std::chrono::steady_clock::time_point last_logged_{};
 };

@@ -25,6 +25,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "runtime/http_server.h"
 #include "runtime/metrics.h"
 
 namespace mambogo::runtime {
@@ -98,6 +99,9 @@ struct Attempt {
   bool reusable = false;
 };
 
+// Idle for less than this, a pooled connection is reused without peeking at it.
+constexpr auto kFreshIdle = std::chrono::milliseconds(10);
+
 // What a non-blocking peek finds on a connection nobody is reading.
 enum class Readable { nothing, bytes, closed };
 
@@ -163,23 +167,37 @@ class Upstream::Pool {
  public:
   Pool(UpstreamOptions options, asio::io_context& ioc, ClientFamilies& families);
 
-  // I/O thread only.
-  void submit(Pending p);
+  // I/O thread only. defer: an immediate failure is posted rather than delivered inside
+  // submit() (the caller-thread path, where submit() runs inside send()).
+  void submit(Pending p, bool defer);
   void shutdown();
+  // Every coroutine and timer wait has finished: the pool may be destroyed.
+  bool drained() const { return active_ == 0 && timer_waits_ == 0; }
+  // For a loop that has ended: shutdown(), then completes the requests whose coroutines will
+  // never resume. Any one thread, once the pool's io_context runs no handler any more.
+  void abandon();
 
   UpstreamStats stats() const;
+  ~Pool();
 
   // Constant after construction.
   const UpstreamOptions options_;
   asio::io_context& ioc_;
 
  private:
-  awaitable<void> serve(Connection* conn, Pending p);
+  using InFlight = std::list<Pending>::iterator;
+  awaitable<void> serve(Connection* conn, InFlight p);
   awaitable<ClientResult> exchange(Connection*& conn, Pending& p);
   awaitable<Attempt> connect(Connection*& conn, Clock::time_point deadline);
-  awaitable<Attempt> round_trip(Connection& c, const http::request<http::string_body>& req,
+  // The request as bytes on the wire, serialised once per request (Beast's serializer and
+  // field container showed up in profiles of the gateway's hot path).
+  struct Wire {
+    std::string bytes;
+    bool keep_alive = true;  // no "Connection: close" among the caller's headers
+  };
+  awaitable<Attempt> round_trip(Connection& c, const Wire& req,
                                 bool head, Clock::time_point deadline, Response& out);
-  http::request<http::string_body> build_request(OutgoingRequest& r) const;
+  Wire build_request(OutgoingRequest& r) const;
   Attempt failure(const beast::error_code& ec, const char* during) const;
   std::string timed_out(const Pending& p, const char* where) const;
 
@@ -194,6 +212,7 @@ class Upstream::Pool {
   void deliver(Pending& p, ClientResult result);
   void fail(Pending& p, ClientError error, std::string message);
   void publish();
+  void fail_later(Pending p, ClientError error, std::string message);
   prometheus::Histogram& histogram(Method method, int status);
 
   // Constant after construction.
@@ -212,7 +231,9 @@ class Upstream::Pool {
   std::list<Connection> connections_;  // every open connection, busy or idle
   std::vector<Connection*> idle_;      // LIFO: back is the most recently used, front the oldest
   std::deque<Pending> pending_;        // served FIFO; each expires at its own deadline
+  std::list<Pending> in_flight_;       // one per serve() coroutine: the request it carries
   int active_ = 0;                     // serve() coroutines; each holds at most one connection
+  int timer_waits_ = 0;                // timer handlers still to run
   bool stopping_ = false;
   bool idle_timer_armed_ = false;
   asio::steady_timer idle_timer_;
@@ -220,6 +241,10 @@ class Upstream::Pool {
   Clock::time_point pending_timer_at_ = Clock::time_point::max();  // max: not armed
   tcp::resolver resolver_;
   std::unordered_map<int, prometheus::Histogram*> histograms_;  // by method * 1000 + status
+  // What this pool has added to the shared gauges (pools of one upstream share its series).
+  int published_active_ = 0;
+  int published_idle_ = 0;
+  int published_pending_ = 0;
 
   // Written on the I/O thread, read by stats() from any thread.
   std::atomic<int> stat_active_{0};
@@ -254,8 +279,11 @@ Upstream::Pool::Pool(UpstreamOptions options, asio::io_context& ioc, ClientFamil
   publish();
 }
 
-void Upstream::Pool::submit(Pending p) {
-  if (stopping_) return fail(p, ClientError::shutting_down, "the client is shutting down");
+void Upstream::Pool::submit(Pending p, bool defer) {
+  if (stopping_) {
+    if (defer) return fail_later(std::move(p), ClientError::shutting_down, "the client is shutting down");
+    return fail(p, ClientError::shutting_down, "the client is shutting down");
+  }
   if (Connection* c = take_idle()) return start(c, std::move(p));
   // take_idle() left no idle connection, so every open one is held by an active_ slot.
   if (active_ < options_.max_connections) return start(nullptr, std::move(p));
@@ -268,19 +296,32 @@ void Upstream::Pool::submit(Pending p) {
   }
   ++stat_overflows_;
   overflow_counter_.Increment();
-  fail(p, ClientError::overflow,
-       "upstream " + options_.name + ": all " + std::to_string(options_.max_connections) +
-           " connections busy and " + std::to_string(options_.max_pending_requests) +
-           " requests pending");
+  std::string message = "upstream " + options_.name + ": all " + std::to_string(options_.max_connections) +
+                        " connections busy and " + std::to_string(options_.max_pending_requests) +
+                        " requests pending";
+  if (defer) return fail_later(std::move(p), ClientError::overflow, std::move(message));
+  fail(p, ClientError::overflow, std::move(message));
+}
+
+void Upstream::Pool::fail_later(Pending p, ClientError error, std::string message) {
+  ++timer_waits_;  // the posted handler refers to the pool
+  asio::post(ioc_, [this, p = std::move(p), error, message = std::move(message)]() mutable {
+    --timer_waits_;
+    fail(p, error, std::move(message));
+  });
 }
 
 void Upstream::Pool::start(Connection* conn, Pending p) {
   ++active_;
   publish();
-  asio::co_spawn(ioc_, serve(conn, std::move(p)), asio::detached);
+  auto it = in_flight_.insert(in_flight_.end(), std::move(p));
+  asio::co_spawn(ioc_, serve(conn, it), asio::detached);
 }
 
-awaitable<void> Upstream::Pool::serve(Connection* conn, Pending p) {
+// The request lives in in_flight_, not in the frame, so that abandon() can still answer it
+// when the loop has ended with this coroutine suspended.
+awaitable<void> Upstream::Pool::serve(Connection* conn, InFlight it) {
+  Pending& p = *it;
   while (true) {
     ClientResult result = co_await exchange(conn, p);
     // The pool is settled before on_done runs, so whoever it wakes sees the pool as it is.
@@ -298,7 +339,10 @@ awaitable<void> Upstream::Pool::serve(Connection* conn, Pending p) {
     }
     publish();
     deliver(p, std::move(result));
-    if (!next) co_return;
+    if (!next) {
+      in_flight_.erase(it);
+      co_return;
+    }
     p = std::move(*next);
   }
 }
@@ -394,14 +438,13 @@ awaitable<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point 
   co_return a;
 }
 
-awaitable<Attempt> Upstream::Pool::round_trip(Connection& c,
-                                              const http::request<http::string_body>& req,
+awaitable<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
                                               bool head, Clock::time_point deadline,
                                               Response& out) {
   beast::error_code ec;
   auto redirect = asio::redirect_error(use_awaitable, ec);
   c.stream.expires_at(deadline);
-  co_await http::async_write(c.stream, req, redirect);
+  co_await asio::async_write(c.stream, asio::buffer(req.bytes), redirect);
   if (ec || stopping_) {
     Attempt a = failure(ec, "write");
     // A server may answer early (413, 431) and close before reading the whole request.
@@ -444,28 +487,36 @@ awaitable<Attempt> Upstream::Pool::round_trip(Connection& c,
   out.close_connection = !res.keep_alive();
   Attempt a;
   // Bytes past the response mean the two sides disagree on framing: never reuse that.
-  a.reusable = res.keep_alive() && req.keep_alive() && !parser->need_eof() && c.buffer.size() == 0;
+  a.reusable = res.keep_alive() && req.keep_alive && !parser->need_eof() && c.buffer.size() == 0;
   co_return a;
 }
 
-http::request<http::string_body> Upstream::Pool::build_request(OutgoingRequest& r) const {
-  http::request<http::string_body> req;
-  req.version(11);
-  if (r.method == Method::other)
-    req.method_string(r.method_token);
-  else
-    req.method(to_verb(r.method));
-  req.target(r.target);
+Upstream::Pool::Wire Upstream::Pool::build_request(OutgoingRequest& r) const {
+  Wire wire;
+  std::string& out = wire.bytes;
+  const std::string_view method = r.method == Method::other ? std::string_view(r.method_token)
+                                                            : http::to_string(to_verb(r.method));
+  out.reserve(128 + r.target.size() + r.body.size() + r.headers.size() * 48);
+  out.append(method).append(" ").append(r.target).append(" HTTP/1.1\r\n");
   bool has_host = false;
   for (const auto& h : r.headers) {
     if (iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding")) continue;
+    // A name or value that could end the line would let a caller's input inject headers.
+    if (h.name.empty() || h.name.find_first_of(":\r\n \t") != std::string::npos ||
+        h.value.find_first_of("\r\n") != std::string::npos)
+      continue;
     if (iequals(h.name, "Host")) has_host = true;
-    req.insert(h.name, h.value);
+    if (iequals(h.name, "Connection") && beast::http::token_list(h.value).exists("close"))
+      wire.keep_alive = false;
+    out.append(h.name).append(": ").append(h.value).append("\r\n");
   }
-  if (!has_host) req.set(http::field::host, host_header_);
-  req.body() = std::move(r.body);
-  req.prepare_payload();
-  return req;
+  if (!has_host) out.append("Host: ").append(host_header_).append("\r\n");
+  // Beast's prepare_payload() rule: a length when there is a body, or for the methods that
+  // expect one.
+  if (!r.body.empty() || r.method == Method::post || r.method == Method::put || r.method == Method::options)
+    out.append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+  out.append("\r\n").append(r.body);
+  return wire;
 }
 
 Attempt Upstream::Pool::failure(const beast::error_code& ec, const char* during) const {
@@ -499,7 +550,11 @@ Connection* Upstream::Pool::take_idle() {
     idle_.pop_back();
     // A server that closed the idle connection has left a FIN (or RST) to read; bytes
     // readable now are unsolicited too. Either way the connection cannot carry a request.
-    if (peek(*c) == Readable::nothing && now - c->idle_since < options_.idle_timeout) return c;
+    // The check costs a system call, so a connection back within kFreshIdle skips it: no
+    // server drops keep-alive connections that fast on purpose, and one that crashed is
+    // covered by the retry of a request that got no byte back.
+    const auto idle = now - c->idle_since;
+    if (idle < options_.idle_timeout && (idle < kFreshIdle || peek(*c) == Readable::nothing)) return c;
     close(c);
   }
   return nullptr;
@@ -523,7 +578,9 @@ void Upstream::Pool::arm_idle_timer() {
   if (idle_timer_armed_ || idle_.empty()) return;
   idle_timer_armed_ = true;
   idle_timer_.expires_at(idle_.front()->idle_since + options_.idle_timeout);
+  ++timer_waits_;
   idle_timer_.async_wait([this](const beast::error_code& ec) {
+    --timer_waits_;
     idle_timer_armed_ = false;
     if (!ec && !stopping_) sweep_idle();
   });
@@ -545,7 +602,9 @@ void Upstream::Pool::sweep_idle() {
 void Upstream::Pool::arm_pending_timer(Clock::time_point at) {
   pending_timer_at_ = at;
   pending_timer_.expires_at(at);  // a wait already armed completes with operation_aborted
+  ++timer_waits_;
   pending_timer_.async_wait([this](const beast::error_code& ec) {
+    --timer_waits_;
     if (ec || stopping_) return;
     pending_timer_at_ = Clock::time_point::max();
     expire_pending();
@@ -590,7 +649,21 @@ void Upstream::Pool::shutdown() {
   for (Pending& p : queued) fail(p, ClientError::shutting_down, "the client is shutting down");
 }
 
+void Upstream::Pool::abandon() {
+  shutdown();
+  for (Pending& p : in_flight_) fail(p, ClientError::shutting_down, "the client is shutting down");
+}
+
+Upstream::Pool::~Pool() {
+  // Take this pool's share out of the gauges it shares with the upstream's other pools.
+  active_ = 0;
+  idle_.clear();
+  pending_.clear();
+  publish();
+}
+
 void Upstream::Pool::deliver(Pending& p, ClientResult result) {
+  if (!p.on_done) return;  // answered already (abandon())
   const auto elapsed = Clock::now() - p.started;
   result.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed);
   if (result.ok())
@@ -598,8 +671,10 @@ void Upstream::Pool::deliver(Pending& p, ClientResult result) {
         .Observe(std::chrono::duration<double>(elapsed).count());
   else
     error_counters_[static_cast<std::size_t>(result.error)]->Increment();
+  auto on_done = std::move(p.on_done);
+  p.on_done = nullptr;
   try {
-    p.on_done(std::move(result));
+    on_done(std::move(result));
   } catch (...) {
   }
 }
@@ -615,9 +690,14 @@ void Upstream::Pool::publish() {
   stat_active_.store(active_, std::memory_order_relaxed);
   stat_idle_.store(static_cast<int>(idle_.size()), std::memory_order_relaxed);
   stat_pending_.store(static_cast<int>(pending_.size()), std::memory_order_relaxed);
-  active_gauge_.Set(active_);
-  idle_gauge_.Set(static_cast<double>(idle_.size()));
-  pending_gauge_.Set(static_cast<double>(pending_.size()));
+  auto move_gauge = [](prometheus::Gauge& g, int& published, int now) {
+    if (now > published) g.Increment(now - published);
+    if (now < published) g.Decrement(published - now);
+    published = now;
+  };
+  move_gauge(active_gauge_, published_active_, active_);
+  move_gauge(idle_gauge_, published_idle_, static_cast<int>(idle_.size()));
+  move_gauge(pending_gauge_, published_pending_, static_cast<int>(pending_.size()));
 }
 
 prometheus::Histogram& Upstream::Pool::histogram(Method method, int status) {
@@ -642,21 +722,58 @@ UpstreamStats Upstream::Pool::stats() const {
   return s;
 }
 
-Upstream::Upstream(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
+// Caller-thread mode: the upstream's pool on each loop that has sent on it. The pools' state
+// belongs to their loops; the mutex guards only the list (creation, stats, destruction).
+struct Upstream::LoopPools {
+  struct Entry {
+    std::shared_ptr<IoLoop> loop;
+    std::unique_ptr<Pool> pool;
+  };
+  mutable std::mutex mutex;
+  std::vector<Entry> entries;
+};
+
+Upstream::Upstream(std::unique_ptr<Pool> pool, bool per_loop)
+    : pool_(std::move(pool)), loop_pools_(per_loop ? std::make_unique<LoopPools>() : nullptr) {}
 Upstream::~Upstream() = default;
 const UpstreamOptions& Upstream::options() const { return pool_->options_; }
-UpstreamStats Upstream::stats() const { return pool_->stats(); }
+
+UpstreamStats Upstream::stats() const {
+  UpstreamStats sum = pool_->stats();
+  if (!loop_pools_) return sum;
+  std::lock_guard lock(loop_pools_->mutex);
+  for (const auto& e : loop_pools_->entries) {
+    const UpstreamStats s = e.pool->stats();
+    sum.active_connections += s.active_connections;
+    sum.idle_connections += s.idle_connections;
+    sum.pending_requests += s.pending_requests;
+    sum.connections_opened += s.connections_opened;
+    sum.retries += s.retries;
+    sum.overflows += s.overflows;
+  }
+  return sum;
+}
+
+int Upstream::pools() const {
+  if (!loop_pools_) return 1;
+  std::lock_guard lock(loop_pools_->mutex);
+  return 1 + static_cast<int>(loop_pools_->entries.size());
+}
 
 class HttpClient::Impl {
  public:
   Impl(ClientOptions options, MetricsRegistry* metrics)
       : own_registry_(metrics ? nullptr : std::make_unique<prometheus::Registry>()),
-        families_(metrics ? metrics->registry() : *own_registry_) {
+        families_(metrics ? metrics->registry() : *own_registry_),
+        caller_thread_(options.caller_thread) {
     if (options.io_threads < 1) throw std::invalid_argument("io_threads must be at least 1");
     for (int i = 0; i < options.io_threads; ++i) threads_.push_back(std::make_unique<ClientThread>());
   }
 
   ~Impl() {
+    for (auto& u : upstreams_)
+      if (u->loop_pools_)
+        for (auto& e : u->loop_pools_->entries) retire(*u, e);
     {
       std::lock_guard lock(mutex_);
       for (auto& u : upstreams_)
@@ -666,6 +783,26 @@ class HttpClient::Impl {
     for (auto& t : threads_) t->work.reset();
     for (auto& t : threads_) t->thread.join();
     upstreams_.clear();  // before the io_contexts their sockets and timers belong to
+  }
+
+  // The calling loop's pool of `u`, created on first use. Loop thread only.
+  Upstream::Pool& loop_pool(Upstream& u, IoLoop& loop) {
+    if (void* found = loop.find(&u)) return *static_cast<Upstream::Pool*>(found);
+    auto pool = std::make_unique<Upstream::Pool>(u.options(), loop.context(), families_);
+    Upstream::Pool& ref = *pool;
+    {
+      std::lock_guard lock(u.loop_pools_->mutex);
+      u.loop_pools_->entries.push_back({loop.share(), std::move(pool)});
+    }
+    loop.attach(&u, &ref);
+    return ref;
+  }
+
+  static void retire(Upstream& u, Upstream::LoopPools::Entry& e) {
+    Upstream::Pool* pool = e.pool.get();
+    IoLoop::retire(
+        e.loop, &u, [pool] { pool->shutdown(); }, [pool] { return pool->drained(); },
+        [pool] { pool->abandon(); });
   }
 
   bool on_io_thread() const {
@@ -692,13 +829,14 @@ class HttpClient::Impl {
     }
     auto& thread = *threads_[upstreams_.size() % threads_.size()];
     auto pool = std::make_unique<Upstream::Pool>(std::move(options), thread.ioc, families_);
-    upstreams_.push_back(std::unique_ptr<Upstream>(new Upstream(std::move(pool))));
+    upstreams_.push_back(std::unique_ptr<Upstream>(new Upstream(std::move(pool), caller_thread_)));
     return *upstreams_.back();
   }
 
   // Constant after construction.
   std::unique_ptr<prometheus::Registry> own_registry_;
   ClientFamilies families_;
+  const bool caller_thread_;
   std::vector<std::unique_ptr<ClientThread>> threads_;
 
   // Guarded by mutex_; each Upstream's state belongs to its thread.
@@ -717,16 +855,23 @@ Upstream& HttpClient::upstream(UpstreamOptions options) {
 
 void HttpClient::send(Upstream& upstream, OutgoingRequest request,
                       std::function<void(ClientResult)> on_done) {
-  Upstream::Pool& pool = *upstream.pool_;
   const auto now = Clock::now();
-  const auto limit = request.timeout.count() > 0 ? request.timeout : pool.options_.request_timeout;
+  const auto& options = upstream.pool_->options_;
+  const auto limit = request.timeout.count() > 0 ? request.timeout : options.request_timeout;
   Pending p{std::move(request), std::move(on_done), now, now + limit};
-  asio::post(pool.ioc_, [&pool, p = std::move(p)]() mutable { pool.submit(std::move(p)); });
+  if (upstream.loop_pools_) {
+    if (IoLoop* loop = IoLoop::current())
+      return impl_->loop_pool(upstream, *loop).submit(std::move(p), /*defer=*/true);
+  }
+  Upstream::Pool& pool = *upstream.pool_;
+  asio::post(pool.ioc_, [&pool, p = std::move(p)]() mutable { pool.submit(std::move(p), false); });
 }
 
 ClientResult HttpClient::call(Upstream& upstream, OutgoingRequest request) {
   if (impl_->on_io_thread())
     throw std::logic_error("HttpClient::call() on the client's own I/O thread would deadlock");
+  if (upstream.loop_pools_ && IoLoop::current())
+    throw std::logic_error("HttpClient::call() on an I/O loop in caller-thread mode would deadlock");
   auto promise = std::make_shared<std::promise<ClientResult>>();
   auto result = promise->get_future();
   send(upstream, std::move(request),

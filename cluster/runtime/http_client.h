@@ -8,7 +8,8 @@
 //                                                (Envoy's "UO"); nothing queues unbounded.
 // The request timeout bounds the whole exchange from send() on: waiting in the queue,
 // connecting, writing and reading. Idle connections close after idle_timeout. A pooled
-// connection the server has closed is noticed before reuse and replaced; if the server
+// connection the server has closed is noticed before reuse and replaced (checked when it has
+// been idle for 10 ms or more; under load connections come back sooner); if the server
 // closes it while the request is in flight and not one byte of the response has arrived,
 // the request is sent again, once, on a fresh connection (the server cannot have answered).
 //
@@ -26,6 +27,14 @@
 // Threads: the client runs ClientOptions::io_threads Asio threads; each upstream belongs to
 // one of them (round-robin at creation) and all its state is touched only there, so the
 // request path takes no lock: send() only posts to that thread.
+//
+// Caller-thread mode (ClientOptions::caller_thread, Envoy's worker model): a send() made on an
+// IoLoop thread (an HttpServer I/O thread, see http_server.h) uses the upstream's pool *for that
+// thread*, created there on first use; the request is written, read and completed on the
+// calling thread, with no lock and no hop. Sends from any other thread (executor, timer, test
+// threads) go to the client's own threads as above. The limits (max_connections,
+// max_pending_requests) then bound each of these pools separately, so one upstream may hold up
+// to (loops + 1) x max_connections connections; metrics and stats() add them up.
 #pragma once
 
 #include <chrono>
@@ -44,7 +53,8 @@ namespace mambogo::runtime {
 class MetricsRegistry;
 
 struct ClientOptions {
-  int io_threads = 1;  // at least 1
+  int io_threads = 1;          // at least 1
+  bool caller_thread = false;  // per-loop pools for sends made on IoLoop threads (see above)
 };
 
 struct UpstreamOptions {
@@ -109,23 +119,28 @@ struct UpstreamStats {
   std::uint64_t overflows = 0;
 };
 
-// The pool for one upstream. Created and owned by HttpClient, valid until the client is
-// destroyed; pass it to HttpClient::send() and call(). Its members may be called from any
-// thread.
+// The pool for one upstream (in caller-thread mode: one pool per loop, plus the client's own).
+// Created and owned by HttpClient, valid until the client is destroyed; pass it to
+// HttpClient::send() and call(). Its members may be called from any thread.
 class Upstream {
  public:
   class Pool;  // implementation, private to http_client.cpp
+  struct LoopPools;
   ~Upstream();
   Upstream(const Upstream&) = delete;
   Upstream& operator=(const Upstream&) = delete;
 
   const UpstreamOptions& options() const;
-  UpstreamStats stats() const;  // a snapshot; each field is exact, the set is not atomic
+  // A snapshot summed over the upstream's pools; each field is exact, the set is not atomic.
+  UpstreamStats stats() const;
+  // How many pools carry this upstream's requests: 1, plus one per loop that has sent on it.
+  int pools() const;
 
  private:
   friend class HttpClient;
-  explicit Upstream(std::unique_ptr<Pool> pool);
-  std::unique_ptr<Pool> pool_;
+  Upstream(std::unique_ptr<Pool> pool, bool per_loop);
+  std::unique_ptr<Pool> pool_;              // on the client's own thread
+  std::unique_ptr<LoopPools> loop_pools_;   // caller-thread mode only
 };
 
 class HttpClient {
@@ -136,7 +151,11 @@ class HttpClient {
   // Completes every queued and in-flight request with shutting_down, closes every
   // connection and joins the I/O threads. No send() or call() may run concurrently with it
   // or follow it (sends made from on_done callbacks while it runs are answered
-  // shutting_down).
+  // shutting_down). Caller-thread pools are shut down on their loop while it runs (the
+  // destructor waits for that); on a loop that has ended (a stopped HttpServer) they are shut
+  // down here and their on_done callbacks run on the destroying thread. Either way the loops'
+  // io_contexts must outlive the client: destroy it before the HttpServer, and never on one
+  // of those loops (it would wait for itself).
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -147,10 +166,11 @@ class HttpClient {
   // non-positive timeouts). Any thread; meant for set-up (takes a mutex).
   Upstream& upstream(UpstreamOptions options);
 
-  // Sends the request; on_done runs exactly once, always on the upstream's I/O thread and
-  // never inside send() itself, also for an immediate overflow. on_done must not block (it
-  // holds up every request of the upstreams on that thread) and must not throw (exceptions
-  // are swallowed). Any thread.
+  // Sends the request; on_done runs exactly once, always on the I/O thread of the pool that
+  // carries it (in caller-thread mode, on an IoLoop: the calling thread) and never inside
+  // send() itself, also for an immediate overflow. on_done must not block (it holds up every
+  // request of the upstreams on that thread) and must not throw (exceptions are swallowed).
+  // Any thread.
   void send(Upstream& upstream, OutgoingRequest request,
             std::function<void(ClientResult)> on_done);
 

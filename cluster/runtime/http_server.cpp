@@ -36,6 +36,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+thread_local IoLoop* current_loop = nullptr;
+
 bool acceptable_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id)
@@ -44,6 +46,47 @@ bool acceptable_request_id(std::string_view id) {
 }
 
 }  // namespace
+
+IoLoop* IoLoop::current() { return current_loop; }
+
+IoLoop::Scope::Scope(asio::io_context& ioc) : loop_(std::make_shared<IoLoop>(ioc)), previous_(current_loop) {
+  current_loop = loop_.get();
+}
+
+IoLoop::Scope::~Scope() {
+  current_loop = previous_;
+  loop_->running_.store(false, std::memory_order_release);
+}
+
+void IoLoop::retire(const std::shared_ptr<IoLoop>& loop, const void* owner, std::function<void()> shut_down,
+                    std::function<bool()> drained, std::function<void()> abandon) {
+  enum Phase : int { idle, claimed_by_loop, shut_down_on_loop, drained_on_loop, claimed_here };
+  auto phase = std::make_shared<std::atomic<int>>(idle);
+  auto poll = std::make_shared<std::function<void()>>();
+  *poll = [phase, drained, ioc = &loop->context(), weak = std::weak_ptr<std::function<void()>>(poll)] {
+    if (drained()) return phase->store(drained_on_loop);
+    if (auto again = weak.lock()) asio::post(*ioc, *again);
+  };
+  asio::post(loop->context(), [phase, loop = loop.get(), owner, shut_down, poll] {
+    int expected = idle;
+    if (!phase->compare_exchange_strong(expected, claimed_by_loop)) return;
+    loop->detach(owner);
+    shut_down();
+    phase->store(shut_down_on_loop);
+    (*poll)();
+  });
+  // Bounded by the loop: it drains within a few handlers of shut_down(), or it ends.
+  while (phase->load() != drained_on_loop) {
+    if (!loop->running()) {  // the thread has left run(): no handler of it runs again
+      int expected = idle;
+      if (phase->compare_exchange_strong(expected, claimed_here)) loop->detach(owner);
+      abandon();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  poll.reset();  // a poll still queued on an ended loop finds the function gone
+}
 
 // State owned by one I/O thread; only that thread touches it.
 struct IoThread {
@@ -363,11 +406,14 @@ awaitable<Response> Session::dispatch(Request& request, const Route& route) {
   // The token lives only in the sink: a frame abandoned at shutdown must not hold it.
   Responder responder([pending, executor,
                        token = std::make_shared<OutstandingToken>(server_.outstanding_)](Response r) {
-    asio::post(executor, [pending, r = std::move(r)]() mutable {
+    auto take = [pending](Response&& r) {
       if (pending->finished) return;  // already answered 503 on the deadline
       pending->response = std::move(r);
       pending->wake.cancel();
-    });
+    };
+    // An answer completed on this very thread (a caller-thread upstream call) needs no hop.
+    if (executor.running_in_this_thread()) return take(std::move(r));
+    asio::post(executor, [take, r = std::move(r)]() mutable { take(std::move(r)); });
   });
 
   if (route.async_handler) {
@@ -543,6 +589,7 @@ void HttpServer::Impl::start() {
   asio::co_spawn(ioc0, accept_loop(*this), asio::detached);
   for (auto& t : io_) {
     threads_.emplace_back([&ioc = t->ioc] {
+      IoLoop::Scope loop(ioc);
       auto guard = asio::make_work_guard(ioc);
       ioc.run();
     });

@@ -11,6 +11,10 @@
 // http_server_requests_seconds{method,uri,status,outcome} with the route *template* as uri;
 // one JSON access-log line.
 //
+// Each I/O thread is an IoLoop while it runs (below): clients that keep connections per thread
+// (HttpClient in caller-thread mode, redis::AsyncRedis) find it there, so a handler's upstream
+// call is made and completed on the handler's own thread.
+//
 // Thread-safety: start(), wait_for_signal(), drain() and stop() from one controlling thread.
 // Router, executor, metrics and logger must outlive the server.
 #pragma once
@@ -18,10 +22,79 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace mambogo::runtime {
+
+// The event loop the calling thread runs: an io_context plus a small table of per-loop objects
+// that clients attach under their own address (an HttpClient upstream's pool for this thread,
+// an AsyncRedis connection), Envoy's worker-local storage in miniature.
+//
+// A thread becomes a loop for the lifetime of an IoLoop::Scope around its io_context::run():
+// HttpServer's I/O threads do this; tests and tools may run their own. IoLoop::current() finds
+// it from the thread itself without a lock.
+//
+// Lifetime: the IoLoop is shared (share()): clients keep it to learn, after the fact, whether
+// the thread has left the loop for good (running() false), in which case no handler of its
+// io_context runs again and any thread may tear down what was attached.
+// Thread-safety: find/attach/detach only on the loop's own thread while running(), or on any
+// one thread after. context() and running() from any thread.
+class IoLoop : public std::enable_shared_from_this<IoLoop> {
+ public:
+  // The loop the calling thread is running, or null (main, executor threads, timer threads).
+  static IoLoop* current();
+
+  boost::asio::io_context& context() const { return ioc_; }
+  bool running() const { return running_.load(std::memory_order_acquire); }
+  std::shared_ptr<IoLoop> share() { return shared_from_this(); }
+
+  void* find(const void* owner) const {
+    for (const auto& [key, object] : attached_)
+      if (key == owner) return object;
+    return nullptr;
+  }
+  // The caller owns `object` and must detach() before destroying it.
+  void attach(const void* owner, void* object) { attached_.emplace_back(owner, object); }
+  void detach(const void* owner) { std::erase_if(attached_, [&](const auto& e) { return e.first == owner; }); }
+
+  // Tears down an object attached to `loop` under `owner`, from any thread but the loop's:
+  // while the loop runs, detaches it and runs shut_down() there, then waits (polling on the
+  // loop) until drained() says no handler refers to the object any more; if the loop has
+  // ended, or ends meanwhile, detaches it and runs abandon() on the calling thread instead.
+  // On return the caller may destroy the object. Blocks until one of the two has happened.
+  static void retire(const std::shared_ptr<IoLoop>& loop, const void* owner, std::function<void()> shut_down,
+                     std::function<bool()> drained, std::function<void()> abandon);
+
+  // Makes the calling thread the loop of `ioc` until destroyed (then running() turns false).
+  // Construct and destroy on the same thread, around the thread's ioc.run().
+  class Scope {
+   public:
+    explicit Scope(boost::asio::io_context& ioc);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+    IoLoop& loop() { return *loop_; }
+
+   private:
+    std::shared_ptr<IoLoop> loop_;
+    IoLoop* previous_;
+  };
+
+  explicit IoLoop(boost::asio::io_context& ioc) : ioc_(ioc) {}  // use Scope
+
+ private:
+  boost::asio::io_context& ioc_;
+  std::atomic<bool> running_{true};
+  std::vector<std::pair<const void*, void*>> attached_;  // owned by the loop's thread
+};
 
 class Router;
 class BoundedExecutor;

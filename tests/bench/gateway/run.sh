@@ -7,9 +7,15 @@
 #   haproxy  a plain HTTP proxy with connection reuse (skipped when HAProxy is not installed);
 # all driven by the same `wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency` carrying the same
 # Authorization header, in ALTERNATING rounds (gateway, nginx, haproxy, gateway, ...) within one
-# run. Reported: median requests/s, p50 and p99 over the rounds, and the gateway's ratios to each
-# proxy. The issue's goal (gateway >= 1.0x nginx throughput, p99 no worse) is only reported:
-# timing never fails the run.
+# run. Reported: median requests/s, p50 and p99 over the rounds, the CPU each proxy process
+# spent per request (and, for the gateway, Redis's share: the rate limiter's price), and the
+# gateway's ratios to each proxy. The issue's goal (gateway >= 1.0x nginx throughput, p99 no
+# worse) is only reported: timing never fails the run.
+#
+# Fairness: the same number of event-loop threads for all three (gateway SERVER_IO_THREADS,
+# nginx worker_processes, HAProxy nbthread = BENCH_WORKERS; the gateway's upstream exchanges and
+# Redis calls run on those threads, its client's own thread only carries retries), keep-alive to
+# the backend for all three, access logs off for all three, the same backend and wrk command.
 #
 #   bash tests/bench/gateway/run.sh build/dev/cluster/gateway/mambogo-gateway \
 #        build/dev/cluster/demo/mambogo-demo build/dev/cluster/gateway/mambogo-token
@@ -113,6 +119,7 @@ REDIS_PORT=$(free_port) || die "no free port"
 "$REDIS" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" \
   >"$TMP/redis.log" 2>&1 &
 PIDS+=($!); wait_port "$REDIS_PORT" "$!" redis-server
+REDIS_PID=$!
 
 SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" ACCESS_LOG=false \
   SHUTDOWN_GRACE=5s "$DEMO" >"$TMP/demo.log" 2>&1 &
@@ -129,6 +136,7 @@ AUTH_KEYS_FILE="$TMP/keys.json" GATEWAY_ROUTES_FILE="$TMP/routes.json" \
   ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
   >"$TMP/gateway.log" 2>&1 &
 PIDS+=($!); GATEWAY_PORT=$(started_port "$TMP/gateway.log" "$!" mambogo-gateway)
+GATEWAY_PID=$!
 check_ok "$GATEWAY_PORT" gateway
 if [[ " ${BENCH_GATEWAY_ENV:-} " != *GATEWAY_RATELIMIT_ENABLED=false* ]]; then
   "$CURL" -s -i -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GATEWAY_PORT/hello" | grep -qi '^X-RateLimit-Remaining: [0-9]' \
@@ -166,6 +174,7 @@ http {
 CONF
 "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log" >"$TMP/nginx/stdout.log" 2>&1 &
 PIDS+=($!); wait_port "$NGINX_PORT" "$!" nginx
+NGINX_PID=$!
 check_ok "$NGINX_PORT" nginx
 
 SERVERS="gateway nginx"
@@ -191,6 +200,7 @@ backend backend
 CONF
   "$HAPROXY" -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
   PIDS+=($!); wait_port "$HAPROXY_PORT" "$!" haproxy
+  HAPROXY_PID=$!
   check_ok "$HAPROXY_PORT" haproxy
   SERVERS="gateway nginx haproxy"
 fi
@@ -222,6 +232,18 @@ run_wrk() {  # run_wrk <port> <duration> <output>; sets RPS, P50, P99 (ms) and E
     }' "$3") || { cat "$3" >&2; die "cannot parse wrk output ($3)"; }
   read -r RPS P50 P99 ERRS <<<"$parsed"
 }
+# CPU ticks (user + system) of a process and its children (nginx's workers).
+cpu_ticks() {
+  local pid sum=0 t
+  for pid in "$1" $(pgrep -P "$1" 2>/dev/null); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && sum=$((sum + t))
+  done
+  echo "$sum"
+}
+pid_of() { case $1 in gateway) echo "$GATEWAY_PID" ;; nginx) echo "$NGINX_PID" ;; haproxy) echo "$HAPROXY_PID" ;; esac; }
+HZ=$(getconf CLK_TCK)
+# us_per_request <ticks> <req/s> <duration>: CPU microseconds per request.
+us_per_request() { awk -v t="$1" -v r="$2" -v d="${3%s}" -v hz="$HZ" 'BEGIN { printf "%.1f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 port_of() { case $1 in gateway) echo "$GATEWAY_PORT" ;; nginx) echo "$NGINX_PORT" ;; haproxy) echo "$HAPROXY_PORT" ;; esac; }
 
@@ -232,13 +254,19 @@ log "load:    wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS alter
 if [[ "$WARMUP" != 0 ]]; then
   for s in $SERVERS; do run_wrk "$(port_of "$s")" "$WARMUP" "$TMP/warmup-$s.txt"; done
 fi
-declare -A R_RPS R_P50 R_P99 ERRORS
+declare -A R_RPS R_P50 R_P99 R_CPU ERRORS
+R_REDIS=""
 for ((r = 1; r <= ROUNDS; r++)); do
   for s in $SERVERS; do
+    before=$(cpu_ticks "$(pid_of "$s")"); redis_before=$(cpu_ticks "$REDIS_PID")
     run_wrk "$(port_of "$s")" "$DURATION" "$TMP/wrk-$s-r$r.txt"
-    printf '[bench] round %d/%d %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms%s\n' "$r" "$ROUNDS" "$s" \
-      "$RPS" "$P50" "$P99" "$( ((ERRS > 0)) && echo "  ($ERRS errors/non-2xx)")"
-    R_RPS[$s]+=" $RPS"; R_P50[$s]+=" $P50"; R_P99[$s]+=" $P99"
+    cpu=$(us_per_request $(($(cpu_ticks "$(pid_of "$s")") - before)) "$RPS" "$DURATION")
+    redis_cpu=$(us_per_request $(($(cpu_ticks "$REDIS_PID") - redis_before)) "$RPS" "$DURATION")
+    printf '[bench] round %d/%d %-8s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6s us/req%s%s\n' "$r" "$ROUNDS" "$s" \
+      "$RPS" "$P50" "$P99" "$cpu" "$([[ $s == gateway ]] && echo " (+ redis $redis_cpu)")" \
+      "$( ((ERRS > 0)) && echo "  ($ERRS errors/non-2xx)")"
+    R_RPS[$s]+=" $RPS"; R_P50[$s]+=" $P50"; R_P99[$s]+=" $P99"; R_CPU[$s]+=" $cpu"
+    [[ $s == gateway ]] && R_REDIS+=" $redis_cpu"
     ERRORS[$s]=$(( ${ERRORS[$s]:-0} + ERRS ))
   done
 done
@@ -246,13 +274,15 @@ done
 # ---- report ----------------------------------------------------------------------------------
 echo
 echo "Gateway benchmark: GET /hello via each proxy to one mambogo-demo, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $ROUNDS alternating rounds, workers $WORKERS, $(nproc) CPUs"
-printf '%-8s | %12s | %10s | %10s | %s\n' proxy "req/s" "p50" "p99" "errors"
-printf '%s\n' "---------+--------------+------------+------------+-------"
+printf '%-8s | %12s | %10s | %10s | %14s | %s\n' proxy "req/s" "p50" "p99" "CPU us/req" "errors"
+printf '%s\n' "---------+--------------+------------+------------+----------------+-------"
 declare -A M_RPS M_P50 M_P99
 for s in $SERVERS; do
   M_RPS[$s]=$(median <<<"${R_RPS[$s]}"); M_P50[$s]=$(median <<<"${R_P50[$s]}"); M_P99[$s]=$(median <<<"${R_P99[$s]}")
-  printf '%-8s | %12.0f | %7.3f ms | %7.3f ms | %s\n' "$s" "${M_RPS[$s]}" "${M_P50[$s]}" "${M_P99[$s]}" "${ERRORS[$s]}"
+  printf '%-8s | %12.0f | %7.3f ms | %7.3f ms | %14s | %s\n' "$s" "${M_RPS[$s]}" "${M_P50[$s]}" "${M_P99[$s]}" \
+    "$(median <<<"${R_CPU[$s]}")" "${ERRORS[$s]}"
 done
+echo "(CPU us/req: the proxy process alone, median; the gateway's Redis adds $(median <<<"$R_REDIS") us/req in redis-server)"
 echo
 for ref in nginx haproxy; do
   [[ " $SERVERS " == *" $ref "* ]] || { echo "gateway/haproxy: skipped (HAProxy not installed)"; continue; }

@@ -2,6 +2,8 @@
 // token bucket (burst, then 429, then refill), its keys and TTL in Redis, keyed per user and
 // per anonymous client, the script reloaded after SCRIPT FLUSH, and Redis going away under
 // both failure modes (fail-open counted and shown on /health; fail-closed refusing with 503).
+// Every case runs over both transports (global data): the pipelined AsyncRedis on the I/O
+// thread, and the blocking pool on the executor; they must decide alike.
 #include "gateway_harness.h"
 #include "redis_server.h"
 
@@ -13,6 +15,8 @@ namespace {
 std::map<QString, QString> env_with(const TestUpstream& u, const Keys& k, const RedisServer& redis,
                                     std::map<QString, QString> extra) {
   auto env = all_services(u, k);
+  QFETCH_GLOBAL(QString, pipelined);
+  env["GATEWAY_RATELIMIT_PIPELINED"] = pipelined;
   env["REDIS_URL"] = QString("redis://127.0.0.1:%1").arg(redis.port());
   env["REDIS_COMMAND_TIMEOUT"] = "300ms";
   for (auto& [key, value] : extra) env[key] = value;
@@ -39,6 +43,12 @@ class TestGatewayRateLimit : public QObject {
   std::unique_ptr<TestUpstream> upstream;
 
  private slots:
+  void initTestCase_data() {
+    QTest::addColumn<QString>("pipelined");
+    QTest::newRow("pipelined") << QString("true");
+    QTest::newRow("pool") << QString("false");
+  }
+
   void initTestCase() {
     keys = std::make_unique<Keys>();
     upstream = std::make_unique<TestUpstream>("svc");
@@ -124,6 +134,9 @@ class TestGatewayRateLimit : public QObject {
     auto health = body_json(gw.get("/health"));
     QVERIFY2(health.dump().find("\"failureMode\":\"open\"") != std::string::npos, health.dump().c_str());
     QVERIFY2(health.dump().find("DEGRADED") != std::string::npos, health.dump().c_str());
+    QFETCH_GLOBAL(QString, pipelined);
+    const std::string transport = pipelined == "true" ? "\"transport\":\"pipelined\"" : "\"transport\":\"pool\"";
+    QVERIFY2(health.dump().find(transport) != std::string::npos, health.dump().c_str());
     QVERIFY(gw.drain_output().contains("rate limiter: Redis failed"));
     // Back again: limiting resumes.
     redis.start();

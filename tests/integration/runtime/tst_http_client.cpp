@@ -13,6 +13,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -23,6 +24,8 @@
 
 #include <QScopeGuard>
 #include <QTest>
+
+#include <boost/asio.hpp>
 
 #include "runtime/executor.h"
 #include "runtime/http_client.h"
@@ -264,6 +267,51 @@ std::chrono::milliseconds ms(std::chrono::nanoseconds d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d);
 }
 
+// An I/O loop of the test's own, as HttpServer's I/O threads are (IoLoop::Scope around run()).
+// Declare it before the client under test: the loop's io_context must outlive the client.
+class LoopThread {
+ public:
+  LoopThread()
+      : work_(boost::asio::make_work_guard(ioc_)), thread_([this] {
+          IoLoop::Scope loop(ioc_);
+          id_ = std::this_thread::get_id();
+          ioc_.run();
+        }) {}
+  ~LoopThread() { stop(); }
+  void post(std::function<void()> fn) { boost::asio::post(ioc_, std::move(fn)); }
+  void stop() {  // ends the loop for good
+    if (!thread_.joinable()) return;
+    work_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+  std::thread::id id() const { return id_; }
+
+ private:
+  boost::asio::io_context ioc_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::atomic<std::thread::id> id_{};
+  std::thread thread_;
+};
+
+struct LoopAnswer {
+  ClientResult result;
+  std::thread::id completed_on;
+};
+
+// send() made on `loop`; waits (bounded) for on_done.
+LoopAnswer send_on(LoopThread& loop, HttpClient& client, Upstream& upstream, std::string target) {
+  auto promise = std::make_shared<std::promise<LoopAnswer>>();
+  auto future = promise->get_future();
+  loop.post([&client, &upstream, target = std::move(target), promise] {
+    client.send(upstream, get(target), [promise](ClientResult r) {
+      promise->set_value({std::move(r), std::this_thread::get_id()});
+    });
+  });
+  if (future.wait_for(10s) != std::future_status::ready) throw std::runtime_error("no answer within 10 s");
+  return future.get();
+}
+
 }  // namespace
 
 class TestHttpClient : public QObject {
@@ -287,6 +335,12 @@ class TestHttpClient : public QObject {
   void shutdownCompletesEverythingWithShuttingDown();
   void callOnIoThreadThrows();
   void sameNameReturnsSamePool();
+  void callerThreadModeCompletesOnTheCallingLoop();
+  void callerThreadModeKeepsOnePoolPerLoop();
+  void callerThreadModeServesOtherThreadsFromItsOwn();
+  void callerThreadModeBoundsEachLoopsPool();
+  void callerThreadModeShutdownAnswersInFlight_data();
+  void callerThreadModeShutdownAnswersInFlight();
 };
 
 void TestHttpClient::reusesKeepAliveConnection() {
@@ -635,6 +689,132 @@ void TestHttpClient::sameNameReturnsSamePool() {
                            client.upstream(upstream_to(8081, "product-service")));
   UpstreamOptions nameless = upstream_to(8080, "");
   QVERIFY_THROWS_EXCEPTION(std::invalid_argument, client.upstream(nameless));
+}
+
+void TestHttpClient::callerThreadModeCompletesOnTheCallingLoop() {
+  TestServer server;
+  LoopThread loop;
+  HttpClient client({1, /*caller_thread=*/true}, nullptr);
+  Upstream& upstream = client.upstream(upstream_to(server.port()));
+  const LoopAnswer a = send_on(loop, client, upstream, "/peer");
+  QVERIFY2(a.result.ok(), a.result.message.c_str());
+  QCOMPARE(a.result.response.status, 200);
+  QCOMPARE(a.completed_on, loop.id());
+  // A send on a loop must not wait for itself.
+  std::promise<bool> threw;
+  loop.post([&] {
+    try {
+      client.call(upstream, get("/peer"));
+      threw.set_value(false);
+    } catch (const std::logic_error&) {
+      threw.set_value(true);
+    }
+  });
+  QVERIFY(threw.get_future().get());
+}
+
+void TestHttpClient::callerThreadModeKeepsOnePoolPerLoop() {
+  TestServer server;
+  MetricsRegistry metrics;
+  LoopThread a, b;
+  HttpClient client({1, true}, &metrics);
+  Upstream& upstream = client.upstream(upstream_to(server.port(), "orders"));
+  std::set<std::string> peers_a, peers_b;
+  for (int i = 0; i < 4; ++i) {
+    const LoopAnswer on_a = send_on(a, client, upstream, "/peer");
+    const LoopAnswer on_b = send_on(b, client, upstream, "/peer");
+    QVERIFY2(on_a.result.ok() && on_b.result.ok(), (on_a.result.message + on_b.result.message).c_str());
+    QCOMPARE(on_a.completed_on, a.id());
+    QCOMPARE(on_b.completed_on, b.id());
+    peers_a.insert(on_a.result.response.body);
+    peers_b.insert(on_b.result.response.body);
+  }
+  // Each loop reuses its own keep-alive connection; the two never share one.
+  QCOMPARE(peers_a.size(), std::size_t{1});
+  QCOMPARE(peers_b.size(), std::size_t{1});
+  QVERIFY(*peers_a.begin() != *peers_b.begin());
+  QCOMPARE(upstream.pools(), 3);  // the client's own, a's and b's
+  const UpstreamStats stats = upstream.stats();
+  QCOMPARE(stats.connections_opened, std::uint64_t{2});
+  QCOMPARE(stats.idle_connections, 2);
+  QCOMPARE(stats.active_connections, 0);
+  // The gauges add the pools up.
+  const std::string text = metrics.serialize();
+  QCOMPARE(sample(text, "http_client_connections", {R"(upstream="orders")", R"(state="idle")"}), 2.0);
+  QCOMPARE(sample(text, "http_client_connections", {R"(upstream="orders")", R"(state="active")"}), 0.0);
+}
+
+void TestHttpClient::callerThreadModeServesOtherThreadsFromItsOwn() {
+  TestServer server;
+  HttpClient client({1, true}, nullptr);
+  Upstream& upstream = client.upstream(upstream_to(server.port()));
+  std::promise<std::thread::id> completed_on;
+  client.send(upstream, get("/peer"), [&completed_on](ClientResult r) {
+    QVERIFY(r.ok());
+    completed_on.set_value(std::this_thread::get_id());
+  });
+  auto future = completed_on.get_future();
+  QCOMPARE(future.wait_for(5s), std::future_status::ready);
+  QVERIFY(future.get() != std::this_thread::get_id());  // the client's own I/O thread
+  const ClientResult r = client.call(upstream, get("/peer"));  // from the test thread: allowed
+  QVERIFY2(r.ok(), r.message.c_str());
+  QCOMPARE(upstream.pools(), 1);  // no loop has sent on it
+  QCOMPARE(upstream.stats().connections_opened, std::uint64_t{1});
+}
+
+void TestHttpClient::callerThreadModeBoundsEachLoopsPool() {
+  TestServer server;
+  LoopThread loop;
+  HttpClient client({1, true}, nullptr);
+  UpstreamOptions options = upstream_to(server.port());
+  options.max_connections = 1;
+  options.max_pending_requests = 0;
+  Upstream& upstream = client.upstream(options);
+  auto results = std::make_shared<std::vector<ClientResult>>();
+  auto both = std::make_shared<std::promise<void>>();
+  loop.post([&client, &upstream, results, both] {
+    for (int i = 0; i < 2; ++i)
+      client.send(upstream, get("/slow?ms=100"), [results, both](ClientResult r) {
+        results->push_back(std::move(r));
+        if (results->size() == 2) both->set_value();
+      });
+  });
+  QCOMPARE(both->get_future().wait_for(10s), std::future_status::ready);
+  QCOMPARE(results->at(0).error, ClientError::overflow);  // answered first, from the loop
+  QVERIFY2(results->at(1).ok(), results->at(1).message.c_str());
+  QCOMPARE(upstream.stats().overflows, std::uint64_t{1});
+}
+
+void TestHttpClient::callerThreadModeShutdownAnswersInFlight_data() {
+  QTest::addColumn<bool>("loopStillRunning");
+  QTest::newRow("on its running loop") << true;
+  QTest::newRow("after its loop ended") << false;
+}
+
+void TestHttpClient::callerThreadModeShutdownAnswersInFlight() {
+  QFETCH(bool, loopStillRunning);
+  TestServer server;
+  LoopThread loop;
+  auto client = std::make_unique<HttpClient>(ClientOptions{1, true}, nullptr);
+  UpstreamOptions options = upstream_to(server.port());
+  options.request_timeout = 30s;
+  Upstream& upstream = client->upstream(options);
+  auto answered = std::make_shared<std::promise<LoopAnswer>>();
+  loop.post([&client, &upstream, answered] {
+    client->send(upstream, get("/slow?ms=3000"), [answered](ClientResult r) {
+      answered->set_value({std::move(r), std::this_thread::get_id()});
+    });
+  });
+  QTRY_COMPARE_WITH_TIMEOUT(upstream.stats().active_connections, 1, 5000);
+  if (!loopStillRunning) loop.stop();
+  const auto t0 = std::chrono::steady_clock::now();
+  client.reset();
+  QVERIFY(std::chrono::steady_clock::now() - t0 < 2s);  // not waiting for the slow answer
+  auto future = answered->get_future();
+  QCOMPARE(future.wait_for(1s), std::future_status::ready);
+  const LoopAnswer a = future.get();
+  QCOMPARE(a.result.error, ClientError::shutting_down);
+  QCOMPARE(a.completed_on, loopStillRunning ? loop.id() : std::this_thread::get_id());
 }
 
 QTEST_APPLESS_MAIN(TestHttpClient)
