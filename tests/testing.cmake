@@ -4,6 +4,17 @@
 # target builds just the unit label, which is what the asan preset compiles.
 add_custom_target(unit-tests)
 
+# One precompiled header for every test: Qt Test, nlohmann/json and the standard headers the
+# tests share are parsed once per build instead of once per test (they were most of the test
+# compile time). A test whose flags differ from these would silently parse the headers itself.
+add_library(mambogo_test_pch STATIC ${CMAKE_CURRENT_LIST_DIR}/support/pch.cpp)
+target_link_libraries(mambogo_test_pch PUBLIC Qt6::Test nlohmann_json::nlohmann_json)
+# Qt Test defines QT_TESTCASE_BUILDDIR and _SOURCEDIR per target (only QFINDTESTDATA uses it, and no test
+# does); a per-target value would make the shared header invalid for every other test.
+target_compile_options(mambogo_test_pch PRIVATE -UQT_TESTCASE_BUILDDIR -UQT_TESTCASE_SOURCEDIR)
+target_precompile_headers(mambogo_test_pch PRIVATE
+  <QtTest> <nlohmann/json.hpp> <chrono> <functional> <map> <memory> <optional> <string> <thread> <vector>)
+
 function(mambogo_add_test name)
   cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;LIBS;ARGS" ${ARGN})
   if(NOT T_LABEL MATCHES "^(unit|integration|e2e|gui|bench)$")
@@ -11,7 +22,9 @@ function(mambogo_add_test name)
   endif()
   add_executable(${name} ${T_SOURCES})
   set_target_properties(${name} PROPERTIES AUTOMOC ON)
-  target_link_libraries(${name} PRIVATE Qt6::Test ${T_LIBS})
+  target_link_libraries(${name} PRIVATE Qt6::Test nlohmann_json::nlohmann_json ${T_LIBS})
+  target_compile_options(${name} PRIVATE -UQT_TESTCASE_BUILDDIR -UQT_TESTCASE_SOURCEDIR)
+  target_precompile_headers(${name} REUSE_FROM mambogo_test_pch)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
   if(NOT T_TIMEOUT)
