@@ -99,16 +99,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-# A port nothing listens on right now (nginx cannot be told "port 0"); start_nginx retries on
-# a bind race.
-free_port() {
-  local p i
-  for ((i = 0; i < 200; i++)); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
+# Shared helpers: free_port.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # Checks that GET /hello on port $1 answers 200 "ok" text/plain; charset=utf-8.
 check_hello() {

@@ -49,14 +49,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-free_port() {
-  local p i
-  for ((i = 0; i < 200; i++)); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
+# Shared helpers: free_port.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 start_nginx() {
   local prefix="$TMP/nginx" user_line="" attempt i
