@@ -56,11 +56,15 @@ class Reader {
   void each_key(const YAML::Node& map, const std::string& where, const std::set<std::string>& known, F f) {
     expect(map, YAML::NodeType::Map, where);
     for (auto it = map.begin(); it != map.end(); ++it) {
-      std::string key = scalar<std::string>(it->first, where + " key");
+      // Copies of the handles: the nodes `it->` points to live in a proxy temporary, and
+      // AddressSanitizer caught a use of one after its scope.
+      const YAML::Node key_node = it->first;
+      const YAML::Node value = it->second;
+      std::string key = scalar<std::string>(key_node, where + " key");
       if (known.count(key))
-        f(key, it->second);
+        f(key, value);
       else
-        unsupported(it->first, where.empty() ? key : where + "." + key);
+        unsupported(key_node, where.empty() ? key : where + "." + key);
     }
   }
 
@@ -344,11 +348,12 @@ void parse_config(Reader& r, const YAML::Node& config, const std::string& plan_d
           for (auto it = v.begin(); it != v.end(); ++it) {
             VariableDef def{it->first.Scalar(), {}};
             std::string where = "config.variables." + def.name;
-            if (it->second.IsSequence())
-              for (const auto& c : it->second) def.choices.push_back(r.tpl(c, where));
+            const YAML::Node value = it->second;  // a copy: `it->` points into a temporary
+            if (value.IsSequence())
+              for (const auto& c : value) def.choices.push_back(r.tpl(c, where));
             else
-              def.choices.push_back(r.tpl(it->second, where));
-            if (def.choices.empty()) r.fail(it->second, where + " is an empty list");
+              def.choices.push_back(r.tpl(value, where));
+            if (def.choices.empty()) r.fail(value, where + " is an empty list");
             plan.variables.push_back(std::move(def));
           }
         } else if (key == "payload") {
