@@ -27,6 +27,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "load/jmeter_http.h"
 #include "load/schedule.h"
 
 namespace mambogo::load {
@@ -67,21 +68,6 @@ std::optional<Url> parse_url(std::string_view s) {
   }
   if (u.host.empty()) return std::nullopt;
   return u;
-}
-
-std::string form_encode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out.push_back(static_cast<char>(c));
-    else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
 }
 
 bool passes(const Assertion& a, int status, const std::string& body) {
@@ -389,15 +375,15 @@ class Worker {
     } else if (rq.body) {
       body = rq.body->render(ctx);
     }
-    if (!rq.form.empty()) {
-      std::string encoded;
-      for (const auto& [name, value] : rq.form)
-        encoded += (encoded.empty() ? "" : "&") + form_encode(name) + "=" + form_encode(value.render(ctx));
-      if (rq.method == "GET" || rq.method == "HEAD" || rq.method == "DELETE") {
-        target += (target.find('?') == std::string::npos ? "?" : "&") + encoded;
-      } else {
-        body = encoded;
-        content_type = "application/x-www-form-urlencoded";
+    if (!rq.arguments.empty() || rq.post_body_raw) {
+      std::vector<SamplerArgumentValue> values;
+      values.reserve(rq.arguments.size());
+      for (const auto& a : rq.arguments) values.push_back({a.name, a.value.render(ctx), a.always_encode, a.metadata});
+      auto content = jmeter_sampler_content(rq.method, values, rq.post_body_raw);
+      if (!content.query.empty()) target += (target.find('?') == std::string::npos ? "?" : "&") + content.query;
+      if (content.has_body) {
+        body = std::move(content.body);
+        content_type = std::move(content.content_type);
       }
     }
     std::string out = rq.method + " " + target + " HTTP/1.1\r\nHost: " + url.host +

@@ -213,28 +213,79 @@ void read_csv_dataset(Reader& r, const pugi::xml_node& e) {
   r.plan().payloads.push_back(std::move(p));
 }
 
+// JMeter reads a sampler's properties by their exact names (HTTPSamplerBaseSchema: HTTPSampler.*,
+// but HTTPsampler.Arguments and HTTPsampler.Files) and ignores every XML attribute but guiclass,
+// testclass, testname and enabled (ConversionHelp.restoreSpecialProperties). Plans written by
+// hand or by generators (the seed's among them) spell them otherwise; mambogo-load reads those
+// spellings too, and says in a warning that JMeter would not.
+class SamplerFields {
+ public:
+  SamplerFields(Reader& r, const pugi::xml_node& e) : r_(r), e_(e) {}
+
+  // The property `exact`, else one whose name differs only in case (noted).
+  pugi::xml_node node(std::string_view exact) {
+    for (auto c : e_.children())
+      if (exact == c.attribute("name").value()) return c;
+    auto n = Reader::prop_node(e_, exact);
+    if (n && !std::string_view(n.text().get()).empty()) note(n.attribute("name").value());
+    return n;
+  }
+  std::string property(std::string_view exact) { return node(exact).text().get(); }
+  // The element's XML attribute (noted when used).
+  std::string attribute(const char* name) {
+    std::string v = e_.attribute(name).as_string();
+    if (!v.empty()) note(std::string(name) + "=\"" + v + "\" attribute");
+    return v;
+  }
+
+  void warn_if_jmeter_differs(const std::string& sampler) {
+    if (ignored_.empty()) return;
+    std::string list;
+    bool domain = false;
+    for (const auto& i : ignored_) {
+      list += (list.empty() ? "" : ", ") + i;
+      domain |= i.find("domain") != std::string::npos;
+    }
+    r_.plan().warnings.push_back(r_.at(e_) + "HTTPSamplerProxy '" + sampler + "': JMeter ignores " + list +
+                                 " (it reads only HTTPSampler.* properties, spelled exactly), so JMeter "
+                                 "itself would send " +
+                                 (domain ? "no request for this sampler (no host)" : "this sampler without them") +
+                                 "; mambogo-load uses them");
+  }
+
+ private:
+  void note(std::string what) {
+    if (std::find(ignored_.begin(), ignored_.end(), what) == ignored_.end()) ignored_.push_back(std::move(what));
+  }
+  Reader& r_;
+  pugi::xml_node e_;
+  std::vector<std::string> ignored_;
+};
+
 RequestStep read_sampler(Reader& r, const pugi::xml_node& e) {
   RequestStep req;
   req.name = e.attribute("testname").as_string("HTTP Request");
-  // JMeter reads the HTTPSampler.* properties; some generated plans (the seed's among them)
-  // also carry domain/port/... attributes, used here only when the properties name no domain.
-  bool from_props = !Reader::prop(e, "HTTPSampler.domain").empty();
-  auto pick = [&](std::string_view prop, const char* attribute) {
-    std::string v = Reader::prop(e, std::string("HTTPSampler.") + std::string(prop));
-    return v.empty() && (!from_props || std::string_view(attribute) == "path" ||
-                         std::string_view(attribute) == "method")
-               ? std::string(e.attribute(attribute).as_string())
-               : v;
-  };
-  std::string domain = pick("domain", "domain"), port = pick("port", "port"),
-              protocol = pick("protocol", "protocol");
-  std::string path = pick("path", "path"), method = pick("method", "method");
-  if (method.empty()) method = "GET";
+  SamplerFields f(r, e);
+  std::string domain = f.property("HTTPSampler.domain");
+  // With a domain among the properties, port and protocol come from the properties alone (the
+  // seed's domain is ${BASE_URL}, which carries them; its port attribute would repeat the port).
+  const bool from_props = !domain.empty();
+  if (domain.empty()) domain = f.attribute("domain");
+  std::string port = f.property("HTTPSampler.port"), protocol = f.property("HTTPSampler.protocol");
+  if (!from_props && port.empty()) port = f.attribute("port");
+  if (!from_props && protocol.empty()) protocol = f.attribute("protocol");
+  std::string path = f.property("HTTPSampler.path"), method = f.property("HTTPSampler.method");
+  if (path.empty()) path = f.attribute("path");
+  if (method.empty()) method = f.attribute("method");
+  if (method.empty()) method = "GET";  // JMeter 5.6's default
   for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   static const std::set<std::string> methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
   if (!methods.count(method))
     r.fail(e, "HTTPSamplerProxy '" + req.name + "': method '" + method + "' is not supported");
   if (protocol == "https") r.fail(e, "HTTPSamplerProxy '" + req.name + "': https is not supported");
+  std::string encoding = f.property("HTTPSampler.contentEncoding");
+  if (!encoding.empty() && !iequal(encoding, "UTF-8") && !iequal(encoding, "UTF8"))
+    r.unsupported(e, "HTTPSamplerProxy '" + req.name + "' contentEncoding '" + encoding + "' (only UTF-8)");
   req.method = method;
   std::string base;
   if (!domain.empty())
@@ -242,20 +293,20 @@ RequestStep read_sampler(Reader& r, const pugi::xml_node& e) {
   req.base = r.tpl(e, base, "HTTPSamplerProxy '" + req.name + "' domain");
   req.url = r.tpl(e, path.empty() ? "/" : path, "HTTPSamplerProxy '" + req.name + "' path");
 
-  bool raw = Reader::prop(e, "HTTPSampler.postBodyRaw") == "true";
-  auto args = Reader::prop_node(e, "HTTPsampler.Arguments");
+  req.post_body_raw = f.property("HTTPSampler.postBodyRaw") == "true";
+  auto args = f.node("HTTPsampler.Arguments");
   for (auto a : Reader::prop_node(args, "Arguments.arguments").children("elementProp")) {
-    std::string value = Reader::prop(a, "Argument.value");
-    if (raw) {
-      req.body = r.tpl(a, value, "HTTPSamplerProxy '" + req.name + "' body");
-      break;
-    }
-    std::string name = Reader::prop(a, "Argument.name");
-    req.form.emplace_back(name, r.tpl(a, value, "argument " + name));
+    SamplerArgument arg;
+    arg.name = Reader::prop(a, "Argument.name");
+    arg.value = r.tpl(a, Reader::prop(a, "Argument.value"),
+                      "HTTPSamplerProxy '" + req.name + "' argument '" + arg.name + "'");
+    arg.always_encode = Reader::prop(a, "HTTPArgument.always_encode") == "true";
+    if (auto m = Reader::prop_node(a, "Argument.metadata")) arg.metadata = m.text().get();
+    req.arguments.push_back(std::move(arg));
   }
-  for (auto files :
-       Reader::prop_node(Reader::prop_node(e, "HTTPsampler.Files"), "HTTPFileArgs.files").children())
+  for (auto files : Reader::prop_node(f.node("HTTPsampler.Files"), "HTTPFileArgs.files").children())
     r.unsupported(files, "HTTPSamplerProxy file upload");
+  f.warn_if_jmeter_differs(req.name);
   return req;
 }
 

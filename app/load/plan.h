@@ -65,6 +65,14 @@ struct Assertion {
   std::vector<std::string> patterns;
 };
 
+// A JMeter sampler argument (HTTPArgument); jmeter_http.h says how it is sent.
+struct SamplerArgument {
+  std::string name;
+  Template value;
+  bool always_encode = false;
+  std::string metadata = "=";
+};
+
 struct RequestStep {
   std::string name;    // the statistics label: Artillery "POST /api/orders", JMeter testname
   std::string method;  // upper case
@@ -73,7 +81,8 @@ struct RequestStep {
   std::vector<HeaderTemplate> headers;
   std::optional<JsonTemplate> json;                    // sent with Content-Type: application/json
   std::optional<Template> body;                        // raw body
-  std::vector<std::pair<std::string, Template>> form;  // JMeter arguments
+  std::vector<SamplerArgument> arguments;              // JMeter: sent as JMeter sends them
+  bool post_body_raw = false;                          // JMeter: HTTPSampler.postBodyRaw
   std::vector<Capture> captures;
   std::vector<Assertion> assertions;
 };

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/../.."
 started=$(date +%s)
 
 packaging/dev/setup.sh || exit 1
+# Artillery (npm), for the load engine's cross-check with an independent client: best effort —
+# it needs Node >= 18.16.1 (Debian 12 ships 18.13) and the npm registry; without it that test skips.
+tests/bench/artillery_crosscheck/install-artillery.sh >/dev/null 2>&1 ||
+  echo "setup: artillery not installed; tst_artillery_crosscheck will skip"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 if [ "${CI:-}" = "true" ]; then export MAMBOGO_WERROR=ON; else export MAMBOGO_WERROR="${MAMBOGO_WERROR:-OFF}"; fi
 jobs=$(nproc)
