@@ -11,16 +11,21 @@
 
 namespace mambogo::test {
 
-RawConnection::RawConnection(int port) {
+RawConnection::RawConnection(int port) : RawConnection("127.0.0.1", port) {}
+
+RawConnection::RawConnection(const std::string& host, int port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    if (fd_ >= 0) ::close(fd_);
+    throw std::runtime_error("not an IPv4 address: " + host);
+  }
   if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     std::string why = std::strerror(errno);
     if (fd_ >= 0) ::close(fd_);
-    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + ": " + why);
+    throw std::runtime_error("connect to " + host + ":" + std::to_string(port) + ": " + why);
   }
 }
 
@@ -112,8 +117,14 @@ bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
 
 std::optional<RawResponse> http_request(int port, const std::string& method, const std::string& target,
                                         const std::string& body, const std::string& extra_headers) {
-  RawConnection c(port);
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+  return http_request("127.0.0.1", port, method, target, body, extra_headers);
+}
+
+std::optional<RawResponse> http_request(const std::string& host, int port, const std::string& method,
+                                        const std::string& target, const std::string& body,
+                                        const std::string& extra_headers) {
+  RawConnection c(host, port);
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" +
                     extra_headers;
   if (!body.empty() || method == "POST" || method == "PUT")
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";

@@ -24,6 +24,7 @@ class RawConnection {
  public:
   // Connects to 127.0.0.1:port; throws std::runtime_error when it cannot.
   explicit RawConnection(int port);
+  RawConnection(const std::string& host, int port);  // host: an IPv4 address
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -46,6 +47,10 @@ class RawConnection {
 // One request on a fresh connection: "GET /path" etc. Adds Host and Connection: close.
 std::optional<RawResponse> http_request(int port, const std::string& method, const std::string& target,
                                         const std::string& body = {},
+                                        const std::string& extra_headers = {});
+// The same to host:port (an IPv4 address, e.g. a Service's cluster IP).
+std::optional<RawResponse> http_request(const std::string& host, int port, const std::string& method,
+                                        const std::string& target, const std::string& body = {},
                                         const std::string& extra_headers = {});
 
 }  // namespace mambogo::test

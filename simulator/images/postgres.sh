@@ -1,0 +1,88 @@
+#!/bin/bash
+# The "postgres" image of mambogo-cluster: PostgreSQL 15 in the foreground, as the official
+# image runs it, listening on $POD_IP:$POSTGRES_PORT with its data in $PGDATA (the kubelet has
+# already translated the mount path to a host directory).
+#
+# Primary (default): initdb on first start (trust auth, as POSTGRES_HOST_AUTH_METHOD=trust),
+# configured for streaming replication (wal_level replica, max_wal_senders, hot_standby).
+# Replica: with POSTGRES_PRIMARY_HOST (and POSTGRES_PRIMARY_PORT, default 5432) set, an empty
+# data directory is filled by pg_basebackup -R from the primary (retried until it answers), and
+# the server starts as a hot standby.
+# Optional: POSTGRES_USER (default postgres), POSTGRES_DB (created on first start of a primary).
+#
+# As root the server runs as the postgres user (setpriv, which keeps the kubelet's death
+# signal so no server outlives mambogo-cluster). The data directory's parents must be
+# traversable by that user.
+set -euo pipefail
+
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+: "${PGDATA:?PGDATA must name the data directory}"
+PORT=${POSTGRES_PORT:-5432}
+LISTEN=${POD_IP:-127.0.0.1}
+SUPERUSER=${POSTGRES_USER:-postgres}
+
+die() { echo "postgres.sh: $*" >&2; exit 1; }
+[ -x "$PGBIN/postgres" ] || die "no PostgreSQL server found (looked in /usr/lib/postgresql/*/bin); install postgresql"
+
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid=postgres --regid=postgres --init-groups --pdeathsig=KILL -- "$@"
+  else
+    "$@"
+  fi
+}
+
+mkdir -p "$PGDATA"
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || die "running as root but there is no postgres user"
+  chown postgres:postgres "$PGDATA"
+  as_pg test -x "$PGDATA" || die "user postgres cannot reach $PGDATA (a parent directory is not traversable: chmod o+x it)"
+fi
+chmod 700 "$PGDATA"
+
+configure() {
+  cat >> "$PGDATA/postgresql.conf" <<CONF
+# mambogo-cluster (address, port and sockets are given on the command line)
+fsync = off
+full_page_writes = off
+wal_level = replica
+max_wal_senders = 10
+hot_standby = on
+max_connections = 100
+shared_buffers = 32MB
+CONF
+  echo "host all all 127.0.0.0/8 trust" >> "$PGDATA/pg_hba.conf"
+  echo "host replication all 127.0.0.0/8 trust" >> "$PGDATA/pg_hba.conf"
+}
+
+if [ -n "${POSTGRES_PRIMARY_HOST:-}" ]; then
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    primary_port=${POSTGRES_PRIMARY_PORT:-5432}
+    for attempt in $(seq 1 60); do
+      if as_pg "$PGBIN/pg_basebackup" -h "$POSTGRES_PRIMARY_HOST" -p "$primary_port" -U "$SUPERUSER" \
+          -D "$PGDATA" -R -X stream -c fast; then
+        break
+      fi
+      echo "postgres.sh: primary $POSTGRES_PRIMARY_HOST:$primary_port not ready (attempt $attempt), retrying" >&2
+      rm -rf "${PGDATA:?}"/* ; sleep 1
+    done
+    [ -s "$PGDATA/PG_VERSION" ] || die "pg_basebackup from $POSTGRES_PRIMARY_HOST:$primary_port failed"
+  fi
+else
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    as_pg "$PGBIN/initdb" -D "$PGDATA" -U "$SUPERUSER" -A trust -E UTF8 --locale=C.UTF-8 --no-sync
+    configure
+    if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
+      as_pg "$PGBIN/postgres" --single -D "$PGDATA" -c listen_addresses='' postgres \
+        <<< "CREATE DATABASE \"$POSTGRES_DB\";" >/dev/null
+    fi
+  fi
+fi
+# The official image's entrypoint: the server replaces the script (signals reach it directly).
+# TCP only: a pod's data directory is too deep for a Unix socket path (107 bytes at most).
+server=("$PGBIN/postgres" -D "$PGDATA" -c "listen_addresses=$LISTEN" -c "port=$PORT"
+        -c "unix_socket_directories=")
+if [ "$(id -u)" = 0 ]; then
+  exec setpriv --reuid=postgres --regid=postgres --init-groups --pdeathsig=KILL -- "${server[@]}"
+fi
+exec "${server[@]}"
