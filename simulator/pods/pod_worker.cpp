@@ -423,8 +423,16 @@ void PodWorker::start_container(Container& c) {
   }
 
   EnvSources sources;
-  for (auto& cm : ctx_.store.list("configmaps", ns_).items) sources.configmaps[name_of(cm)] = std::move(cm);
-  for (auto& s : ctx_.store.list("secrets", ns_).items) sources.secrets[name_of(s)] = std::move(s);
+  // The name first: `map[name_of(x)] = std::move(x)` moves x into operator='s by-value
+  // parameter before the key is computed (C++17 sequences the right operand first).
+  for (auto& cm : ctx_.store.list("configmaps", ns_).items) {
+    const std::string name = name_of(cm);
+    sources.configmaps[name] = std::move(cm);
+  }
+  for (auto& s : ctx_.store.list("secrets", ns_).items) {
+    const std::string name = name_of(s);
+    sources.secrets[name] = std::move(s);
+  }
   sources.services = ctx_.store.list("services", ns_).items;
   sources.pod_ip = pod_ip_;
   sources.node_cpu_cores = ctx_.cpu_cores;
