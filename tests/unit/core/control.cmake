@@ -7,9 +7,5 @@ target_compile_definitions(tst_load_controller PRIVATE
 mambogo_add_test(tst_fault_controller LABEL unit SOURCES tst_fault_controller.cpp control_http_server.h
   LIBS mambogo::console_control)
 mambogo_add_test(tst_cluster_launcher LABEL unit SOURCES tst_cluster_launcher.cpp LIBS mambogo::console_control)
-# The shared test header is built without QT_NETWORK_LIB, which these tests define (GCC then
-# refuses it): they parse their headers themselves.
-set_target_properties(tst_load_controller tst_fault_controller tst_cluster_launcher PROPERTIES
-  DISABLE_PRECOMPILE_HEADERS ON)
 target_compile_definitions(tst_cluster_launcher PRIVATE
   MAMBOGO_FAKE_CLUSTER="${CMAKE_CURRENT_SOURCE_DIR}/fake_mambogo_cluster.sh")
