@@ -11,7 +11,7 @@ packaging/dev/setup.sh || exit 1
 # it needs Node >= 18.16.1 (Debian 12 ships 18.13) and the npm registry; without it that test skips.
 tests/bench/artillery_crosscheck/install-artillery.sh >/dev/null 2>&1 ||
   echo "setup: artillery not installed; tst_artillery_crosscheck will skip"
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-20G}"
 if [ "${CI:-}" = "true" ]; then export MAMBOGO_WERROR=ON; else export MAMBOGO_WERROR="${MAMBOGO_WERROR:-OFF}"; fi
 jobs=$(nproc)
 passed=0 failed=0 status=0

@@ -178,8 +178,12 @@ struct ControlPlane::Impl {
       progress("secret/mambogo-auth created (JWT keys of the services)");
     }
     auth::TokenIssuer issuer(keys);
-    auth::TokenRequest user{.subject = "demo-user", .ttl = std::chrono::hours(24 * 30)};
-    auth::TokenRequest admin{.subject = "demo-admin", .roles = {"user", "admin"}, .ttl = std::chrono::hours(24 * 30)};
+    auth::TokenRequest user;
+    user.subject = "demo-user";
+    user.ttl = std::chrono::hours(24 * 30);
+    auth::TokenRequest admin = user;
+    admin.subject = "demo-admin";
+    admin.roles = {"user", "admin"};
     write_private_file(dir("auth") / "user.jwt", issuer.issue(user) + "\n");
     write_private_file(dir("auth") / "admin.jwt", issuer.issue(admin) + "\n");
   }

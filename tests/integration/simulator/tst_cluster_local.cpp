@@ -178,7 +178,7 @@ print("events", seen[0], "MODIFIED" in seen)
   void hpa_follows_cpu_as_kubernetes_computes() {
     // Stress order-service's CPU; the HPA (synced every second here) must scale it up, and its
     // desired replica count must be Kubernetes' ceil(current * utilization / target).
-    const json hpa0 = cluster_->kubectl_json({"get", "hpa", "order-service"});
+    const json hpa0 = cluster_->kubectl_json({"get", "hpa", "order-service-hpa"});
     const int target = hpa0["spec"]["metrics"][0]["resource"]["target"].value("averageUtilization", 0);
     QVERIFY(target > 0);
     const QByteArray stress = R"({"apiVersion":"chaos-mesh.org/v1alpha1","kind":"StressChaos",
@@ -190,7 +190,7 @@ print("events", seen[0], "MODIFIED" in seen)
     int consistent = 0;
     const bool scaled = LocalCluster::eventually(
         [&] {
-          const json hpa = cluster_->kubectl_json({"get", "hpa", "order-service"});
+          const json hpa = cluster_->kubectl_json({"get", "hpa", "order-service-hpa"});
           const json status = hpa.value("status", json::object());
           const int current = status.value("currentReplicas", 0);
           const int desired = status.value("desiredReplicas", 0);
