@@ -139,7 +139,7 @@ int parseDurationS(const QString& text) {
     else if (unit == QLatin1String("m")) seconds += v * 60;
     else if (unit == QLatin1String("s")) seconds += v;
     else if (unit == QLatin1String("ms")) seconds += v / 1e3;
-    else if (unit == QLatin1String("us") || unit == QLatin1String("µs")) seconds += v / 1e6;
+    else if (unit == QLatin1String("us") || unit == QStringLiteral("µs")) seconds += v / 1e6;
     else seconds += v / 1e9;
   }
   return consumed == text.size() ? int(seconds + 0.999) : -1;

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,6 +140,9 @@ int up(ClusterOptions options, bool foreground, std::chrono::milliseconds timeou
     return 0;
   }
   if (foreground) {
+    // Attached means attached: when whoever started us dies (a console or a test that crashed),
+    // we get SIGTERM and stop every pod, instead of running on as an orphan.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     std::ofstream(options.state_dir / "cluster.pid") << ::getpid() << "\n";
     const int code = run_control_plane(options, timeout, [&](const std::string& line) {
       std::cout << line << std::endl;
@@ -248,7 +252,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   up_cmd->add_option("--bin-dir", options.bin_dir, "directory of the mambogo-* service binaries");
   up_cmd->add_option("--images", options.images, "image map (image name → local program)")->check(CLI::ExistingFile);
-  up_cmd->add_option("--ip-prefix", options.ip_prefix, "first two octets of every address (pods .1.N, services .2.N)")
+  up_cmd->add_option("--ip-prefix", options.ip_prefix,
+                     "first two octets of every address (pods .1.N, services .2.N, gateway .0.1); "
+                     "two clusters on one machine need two prefixes")
+      ->envname("MAMBOGO_IP_PREFIX")
       ->check([](const std::string& p) {
         int a = 0, b = 0;
         char dot = 0, extra = 0;

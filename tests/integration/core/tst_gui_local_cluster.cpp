@@ -82,6 +82,8 @@ class TestGuiLocalCluster : public QObject {
   void initTestCase() {
     if (!QFileInfo(clusterProgram()).isExecutable())
       QSKIP(qPrintable(QStringLiteral("mambogo-cluster is not built (%1)").arg(clusterProgram())));
+    // Own addresses (127.251.x.x), so that other clusters of a parallel test run cannot collide.
+    qputenv("MAMBOGO_IP_PREFIX", "127.251");
     QStandardPaths::setTestModeEnabled(true);
     QApplication::setOrganizationName(QStringLiteral("MambogoTest"));
     QApplication::setApplicationName(QStringLiteral("tst_gui_local_cluster"));

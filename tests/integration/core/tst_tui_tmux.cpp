@@ -152,6 +152,9 @@ class TestTuiTmux : public QObject {
     if (QStandardPaths::findExecutable(QStringLiteral("tmux")).isEmpty()) QSKIP("tmux is not installed");
     QVERIFY(m_dir.isValid());
     QVERIFY2(QFile::exists(m_tui), qPrintable(m_tui));
+    // The cluster the TUI launches gets its own addresses (127.252.x.x; tmux's server inherits
+    // this), so that other clusters of a parallel test run cannot collide with it.
+    qputenv("MAMBOGO_IP_PREFIX", "127.252");
   }
 
   void drawsResizesAndQuitsRestoringTheTerminal() {
@@ -210,7 +213,7 @@ class TestTuiTmux : public QObject {
     auto allRunning = [](const QStringList& s) {
       int pods = 0, running = 0;
       for (const QString& line : s) {
-        if (!line.contains(QLatin1String("─ "))) continue;
+        if (!line.contains(QStringLiteral("─ "))) continue;
         if (!line.contains(QRegularExpression(QStringLiteral("[├└]─ \\S+-")))) continue;
         ++pods;
         if (line.contains(QLatin1String(" Running "))) ++running;
@@ -218,6 +221,7 @@ class TestTuiTmux : public QObject {
       return contains(s, QStringLiteral("● connected")) && pods >= 5 && running == pods;
     };
     screen = waitForScreen(tmux, 240'000, allRunning);
+    if (!allRunning(screen)) qWarning().noquote() << "screen:" << text(screen);  // QVERIFY2 cuts it
     QVERIFY2(allRunning(screen), qPrintable(text(screen)));
     for (const char* workload : {"gateway", "product-service", "cart-service", "order-service", "payment-service"})
       QVERIFY2(contains(screen, QLatin1String(workload)), qPrintable(text(screen)));

@@ -84,7 +84,11 @@ class ClusterLocalTest : public QObject {
   }
 
   void scale_and_replace_pods() {
-    auto r = cluster_->kubectl({"scale", "deploy/product-service", "--replicas=3"});
+    // As a user would before scaling by hand: the autoscaler would otherwise undo it (and, on a
+    // busy machine, scale it further than the counts below).
+    auto r = cluster_->kubectl({"delete", "hpa", "product-service-hpa"});
+    QVERIFY2(r.ok(), qPrintable(r.err));
+    r = cluster_->kubectl({"scale", "deploy/product-service", "--replicas=3"});
     QVERIFY2(r.ok(), qPrintable(r.err));
     QVERIFY(LocalCluster::eventually(
         [&] { return count_ready(cluster_->kubectl_json({"get", "pods", "-l", "app=product-service"})) == 3; }, 60'000));
@@ -210,6 +214,22 @@ print("events", seen[0], "MODIFIED" in seen)
     QVERIFY2(scaled, "the HPA did not scale order-service up under CPU stress");
     QVERIFY(consistent > 0);
     QVERIFY(cluster_->kubectl({"delete", "stresschaos", "burn-order"}).ok());
+
+    // Back down once the load is gone, but only after the scale-down stabilization window
+    // (Kubernetes' default is 300 s; shortened here to 10 s the way a drill would).
+    r = cluster_->kubectl({"patch", "hpa", "order-service-hpa", "--type=merge", "-p",
+                           R"({"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":10}}}})"});
+    QVERIFY2(r.ok(), qPrintable(r.err));
+    QElapsedTimer calm;
+    calm.start();
+    const bool back_down = LocalCluster::eventually(
+        [&] {
+          const json hpa = cluster_->kubectl_json({"get", "hpa", "order-service-hpa"});
+          return hpa.value("status", json::object()).value("desiredReplicas", 0) == hpa["spec"].value("minReplicas", 1);
+        },
+        120'000);
+    QVERIFY2(back_down, "the HPA did not scale order-service back down after the load stopped");
+    QVERIFY2(calm.elapsed() >= 9'000, "scaled down before the stabilization window had passed");
   }
 
   void chaos_acts_and_recovers() {

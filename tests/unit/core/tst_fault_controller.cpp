@@ -220,6 +220,9 @@ class TestFaultController : public QObject {
 
     const ActiveFault minutes = FaultController::describe(QStringLiteral("PodChaos"), object(60, QStringLiteral("1m30s")), now);
     QCOMPARE(minutes.remainingS, 30);
+    // Go's duration syntax as Chaos Mesh writes it, micro sign included (it was read as ns once).
+    QCOMPARE(FaultController::describe(QStringLiteral("PodChaos"), object(0, QStringLiteral("45000000µs")), now).durationS, 45);
+    QCOMPARE(FaultController::describe(QStringLiteral("PodChaos"), object(0, QStringLiteral("45000000us")), now).durationS, 45);
     const ActiveFault over = FaultController::describe(QStringLiteral("PodChaos"), object(10, QStringLiteral("5s")), now);
     QCOMPARE(over.remainingS, 0);
     QVERIFY(over.expired());
