@@ -10,7 +10,11 @@ packaging/dev/setup.sh
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$(nproc)"
 
-state=${MAMBOGO_STATE_DIR:-$HOME/.local/share/mambogo}
+# As root the state lives in /var/lib (the full profile's PostgreSQL runs as the postgres user,
+# which cannot reach anything under /root).
+if [ "$(id -u)" = 0 ]; then default_state=/var/lib/mambogo; else default_state=$HOME/.local/share/mambogo; fi
+state=${MAMBOGO_STATE_DIR:-$default_state}
+mkdir -p "$state" && chmod 755 "$state"
 if [ "${MAMBOGO_HEADLESS:-0}" = 1 ]; then
   exec build/dev/simulator/cluster/mambogo-cluster up --foreground --state-dir "$state/cluster"
 fi

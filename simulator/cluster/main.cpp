@@ -132,8 +132,29 @@ int run_control_plane(const ClusterOptions& options, std::chrono::milliseconds t
   return 0;
 }
 
+// As root, the full profile's PostgreSQL runs as the postgres user, which must reach its data
+// under the state directory: every parent needs o+x. /root (0700) is the usual culprit.
+std::optional<fs::path> untraversable_parent(const fs::path& dir) {
+  if (::geteuid() != 0) return std::nullopt;
+  for (fs::path p = fs::absolute(dir); p.has_relative_path(); p = p.parent_path()) {
+    std::error_code ec;
+    const auto perms = fs::status(p, ec).permissions();
+    if (!ec && (perms & fs::perms::others_exec) == fs::perms::none) return p;
+  }
+  return std::nullopt;
+}
+
 int up(ClusterOptions options, bool foreground, std::chrono::milliseconds timeout) {
   fs::create_directories(options.state_dir);
+  if (options.profile == "full") {
+    if (auto blocked = untraversable_parent(options.state_dir)) {
+      std::cerr << "mambogo-cluster: the full profile's PostgreSQL runs as the postgres user, which cannot reach "
+                << options.state_dir.string() << " (" << blocked->string() << " is not traversable by others).\n"
+                << "  Use a state directory outside it (e.g. --state-dir /var/lib/mambogo/cluster), "
+                   "chmod o+x " << blocked->string() << ", or --profile embedded.\n";
+      return 2;
+    }
+  }
   if (auto pid = running_pid(options.state_dir)) {
     std::cout << "mambogo-cluster is already running (pid " << *pid << ")\n";
     print_usage_hint(options.state_dir, "http://127.0.0.1:8080");

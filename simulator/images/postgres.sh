@@ -1,6 +1,6 @@
 #!/bin/bash
 # The "postgres" image of mambogo-cluster: PostgreSQL 15 in the foreground, as the official
-# image runs it, listening on $POD_IP:$POSTGRES_PORT with its data in $PGDATA (the kubelet has
+# image runs it, listening on $POD_IP:$MAMBOGO_POSTGRES_PORT with its data in $PGDATA (the kubelet has
 # already translated the mount path to a host directory).
 #
 # Primary (default): initdb on first start (trust auth, as POSTGRES_HOST_AUTH_METHOD=trust),
@@ -17,7 +17,7 @@ set -euo pipefail
 
 PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 : "${PGDATA:?PGDATA must name the data directory}"
-PORT=${POSTGRES_PORT:-5432}
+PORT=${MAMBOGO_POSTGRES_PORT:-5432}
 LISTEN=${POD_IP:-127.0.0.1}
 SUPERUSER=${POSTGRES_USER:-postgres}
 
@@ -55,6 +55,32 @@ CONF
   echo "host replication all 127.0.0.0/8 trust" >> "$PGDATA/pg_hba.conf"
 }
 
+# The official image's /docker-entrypoint-initdb.d: *.sql files, in name order, run once after
+# initdb against a server on a private socket. The kubelet says where the mounts are.
+run_init_scripts() {
+  local files=() inside host
+  while IFS='=' read -r inside host; do
+    case "$inside" in
+      /docker-entrypoint-initdb.d/*.sql) files+=("$host") ;;
+      /docker-entrypoint-initdb.d | /docker-entrypoint-initdb.d/) for f in "$host"/*.sql; do [ -f "$f" ] && files+=("$f"); done ;;
+    esac
+  done <<< "${MAMBOGO_MOUNTS:-}"
+  [ "${#files[@]}" -gt 0 ] || return 0
+  local sock
+  sock=$(mktemp -d /tmp/mambogo-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$sock"
+  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -s -o "-c listen_addresses='' -c unix_socket_directories=$sock" start
+  local status=0
+  while IFS= read -r f; do
+    echo "postgres.sh: running $(basename "$f")" >&2
+    as_pg "$PGBIN/psql" -v ON_ERROR_STOP=1 -q -h "$sock" -U "$SUPERUSER" -d postgres < "$f" || { status=1; break; }
+  done < <(for f in "${files[@]}"; do printf '%s\t%s\n' "$(basename "$f")" "$f"; done | sort | cut -f2)
+  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -w -s -m fast stop
+  rm -rf "$sock"
+  # A failed script leaves no half-initialised cluster behind: the next start begins again.
+  [ "$status" = 0 ] || { rm -rf "${PGDATA:?}"/*; die "an init script failed"; }
+}
+
 if [ -n "${POSTGRES_PRIMARY_HOST:-}" ]; then
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     primary_port=${POSTGRES_PRIMARY_PORT:-5432}
@@ -76,6 +102,7 @@ else
       as_pg "$PGBIN/postgres" --single -D "$PGDATA" -c listen_addresses='' postgres \
         <<< "CREATE DATABASE \"$POSTGRES_DB\";" >/dev/null
     fi
+    run_init_scripts
   fi
 fi
 # The official image's entrypoint: the server replaces the script (signals reach it directly).

@@ -386,12 +386,14 @@ void validate_container(Errors& e, const Json& c, const std::string& path, const
   }
 }
 
-void validate_pod_spec(Errors& e, const Json& spec, const std::string& path, bool template_of_workload) {
+// claims: a StatefulSet's volumeClaimTemplates, which its pods' containers may mount by name.
+void validate_pod_spec(Errors& e, const Json& spec, const std::string& path, bool template_of_workload,
+                       const std::set<std::string>& claims = {}) {
   if (!spec.is_object()) {
     e.required(path);
     return;
   }
-  std::set<std::string> volumes;
+  std::set<std::string> volumes = claims;
   const Json vols = spec.value("volumes", Json::array());
   for (std::size_t i = 0; i < vols.size(); ++i) {
     const std::string vn = vols[i].is_object() ? vols[i].value("name", "") : "";
@@ -449,7 +451,14 @@ void validate_selector_and_template(Errors& e, const Json& spec, bool selector_r
   if (parsed && !parsed->matches(labels))
     e.invalid("spec.template.metadata.labels", labels.is_object() ? Json(labels.dump()) : Json(""),
               "`selector` does not match template `labels`");
-  validate_pod_spec(e, tmpl.value("spec", Json()), "spec.template.spec", true);
+  std::set<std::string> claims;
+  const Json templates = spec.value("volumeClaimTemplates", Json::array());
+  if (templates.is_array())
+    for (const Json& claim : templates) {
+      const Json meta = claim.is_object() ? claim.value("metadata", Json::object()) : Json::object();
+      if (meta.is_object() && meta.contains("name") && meta["name"].is_string()) claims.insert(meta["name"].get<std::string>());
+    }
+  validate_pod_spec(e, tmpl.value("spec", Json()), "spec.template.spec", true, claims);
 }
 
 bool zero_int_or_percent(const Json& v) {

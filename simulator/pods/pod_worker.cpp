@@ -445,6 +445,11 @@ void PodWorker::start_container(Container& c) {
     return retry_later("CreateContainerConfigError", e.what(), milliseconds(1000));
   }
   for (auto& [k, v] : c.env) v = translate_mount_path(v, c.mounts);
+  // Where each mount really is ("<mountPath>=<host path>" a line), for image scripts that look
+  // in well-known container paths (the postgres image's /docker-entrypoint-initdb.d).
+  std::string mounts;
+  for (const auto& [inside, host] : c.mounts) mounts += inside + "=" + host + "\n";
+  c.env.emplace_back("MAMBOGO_MOUNTS", mounts);
   std::vector<std::string> argv = container_argv(c.spec, entry->command, entry->args, c.env);
   for (auto& a : argv) a = translate_mount_path(a, c.mounts);
   c.cwd = pod_dir_;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <QDir>
+#include <QFile>
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QProcessEnvironment>
@@ -52,6 +53,10 @@ class LocalCluster {
   // profile: "embedded" or "full". extra: more `up` arguments.
   explicit LocalCluster(const QString& profile = "embedded", const QStringList& extra = {})
       : block_(QRandomGenerator::global()->bounded(10, 250)) {
+    // QTemporaryDir is 0700; the full profile's PostgreSQL (the postgres user) must reach it.
+    QFile::setPermissions(dir_.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
+                                          QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther |
+                                          QFileDevice::ExeOther);
     env_ = QProcessEnvironment::systemEnvironment();
     env_.insert("KUBECONFIG", kubeconfig());
     QStringList args{"up",         "--foreground", "--profile",  profile, "--state-dir", dir_.path(),

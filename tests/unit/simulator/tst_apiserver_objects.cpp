@@ -95,6 +95,21 @@ class ObjectsTest : public QObject {
     QVERIFY(!secret.contains("stringData"));
   }
 
+  void statefulset_containers_mount_their_claim_templates() {
+    // The usual StatefulSet: a container mounts "data", which only a volumeClaimTemplate names.
+    Json sts = Json::parse(R"({"metadata": {"name": "db"}, "spec": {"serviceName": "db",
+      "selector": {"matchLabels": {"app": "db"}},
+      "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "postgres:15",
+        "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}]}},
+      "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]}})");
+    apply_defaults("statefulsets.apps", sts);
+    QVERIFY(validate_object("statefulsets.apps", sts).empty());
+    sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] = "other";
+    QVERIFY(has_field(validate_object("statefulsets.apps", sts), "spec.template.spec.containers[0].volumeMounts[0].name"));
+    sts["spec"]["volumeClaimTemplates"] = Json::array({Json::object()});  // no metadata: still just "not found"
+    QVERIFY(has_field(validate_object("statefulsets.apps", sts), "spec.template.spec.containers[0].volumeMounts[0].name"));
+  }
+
   void invalid_objects_name_their_fields() {
     Json d = deployment();
     d["metadata"]["name"] = "Bad_Name";
