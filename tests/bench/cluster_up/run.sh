@@ -8,7 +8,7 @@ cluster=$1 bin=$2
 rounds=${ROUNDS:-3}
 command -v curl >/dev/null || { echo "curl missing: skipped"; exit 77; }
 source "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d)
+work=$(mktemp -d) && chmod 755 "$work"  # the full profile's postgres user must reach it
 trap '"$cluster" down --state-dir "$work/state" >/dev/null 2>&1; pkill -P $$ 2>/dev/null; rm -rf "$work"' EXIT
 
 now_ms() { date +%s%3N; }
