@@ -47,8 +47,8 @@ class ClusterFullTest : public QObject {
     const auto r = cluster_->kubectl({"get", "statefulsets"});
     QVERIFY2(r.ok(), qPrintable(r.err));
     for (const char* name : {"redis", "postgres", "postgres-replica"}) QVERIFY2(r.out.contains(name), name);
-    const json pvcs = cluster_->kubectl_json({"get", "pods", "postgres-0"});
-    QCOMPARE(pvcs["status"].value("phase", ""), std::string("Running"));
+    const json postgres_pod = cluster_->kubectl_json({"get", "pods", "postgres-0"});
+    QCOMPARE(postgres_pod["status"].value("phase", ""), std::string("Running"));
   }
 
   void the_replica_streams_from_the_primary() {
