@@ -575,7 +575,7 @@ void TestManifests::everyFileIsAKustomizationAResourceOrAPatch() {
         accounted.insert(QFileInfo(dir.filePath(QString::fromStdString(path))).canonicalFilePath());
       }
   }
-  QCOMPARE(kustomizations, 3);  // base, full, embedded
+  QCOMPARE(kustomizations, 5);  // base, full, embedded, overlays/dev, overlays/prod
   for (const QString& file : files)
     QVERIFY2(accounted.count(QFileInfo(file).canonicalFilePath()), qPrintable(file + " is in no kustomization"));
 }
