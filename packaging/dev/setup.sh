@@ -11,7 +11,7 @@ packages=(
   libjwt-dev nlohmann-json3-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev
   libncurses-dev
   redis-server postgresql nginx haproxy wrk xvfb xauth imagemagick tmux curl procps
-  python3-kubernetes
+  python3-kubernetes python3-yaml poppler-utils
 )
 
 sudo_cmd=()
@@ -36,12 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f "$policy"
 fi
 
-# promtool only: the prometheus package would add a 96 MB server and a system service.
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "setup: extracting promtool from Debian's prometheus package"
+# promtool and the prometheus server binary only: the prometheus package would also install
+# a system service and its dependencies. The dashboards' tests run both (no service is set up).
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  echo "setup: extracting promtool and prometheus from Debian's prometheus package"
   work=$(mktemp -d)
   (cd "$work" && apt-get download prometheus >/dev/null 2>&1 || { "${sudo_cmd[@]}" apt-get update -q && apt-get download prometheus; })
   dpkg-deb -x "$work"/prometheus_*.deb "$work/x"
   "${sudo_cmd[@]}" install -m 0755 "$work/x/usr/bin/promtool" /usr/local/bin/promtool
+  "${sudo_cmd[@]}" install -m 0755 "$work/x/usr/bin/prometheus" /usr/local/bin/prometheus
   rm -rf "$work"
 fi
