@@ -1,4 +1,4 @@
-#include "gui/clustersession.h"
+#include "core/cluster_session.h"
 
 #include "core/cluster_model.h"
 #include "core/event_model.h"
@@ -9,12 +9,12 @@
 #include "core/metrics_collector.h"
 #include "core/time_series.h"
 
-namespace mambogo::gui {
+namespace mambogo::core {
 
-ClusterSession::ClusterSession(core::ConnectionSettings settings, QObject* parent)
+ClusterSession::ClusterSession(ConnectionSettings settings, QObject* parent)
     : QObject(parent),
-      m_client(std::make_unique<core::KubeClient>(std::move(settings))),
-      m_store(std::make_unique<core::TimeSeriesStore>()) {
+      m_client(std::make_unique<KubeClient>(std::move(settings))),
+      m_store(std::make_unique<TimeSeriesStore>()) {
   const QString ns = nameSpace();
   m_deployments = makeInformer(QStringLiteral("/apis/apps/v1/namespaces/%1/deployments").arg(ns));
   m_statefulSets = makeInformer(QStringLiteral("/apis/apps/v1/namespaces/%1/statefulsets").arg(ns));
@@ -22,20 +22,20 @@ ClusterSession::ClusterSession(core::ConnectionSettings settings, QObject* paren
   m_hpas = makeInformer(QStringLiteral("/apis/autoscaling/v2/namespaces/%1/horizontalpodautoscalers").arg(ns));
   m_events = makeInformer(QStringLiteral("/api/v1/namespaces/%1/events").arg(ns));
 
-  core::MetricsCollector::Options options;
+  MetricsCollector::Options options;
   options.nameSpace = ns;
-  m_metrics = new core::MetricsCollector(m_client.get(), m_pods, m_store.get(), options, this);
+  m_metrics = new MetricsCollector(m_client.get(), m_pods, m_store.get(), options, this);
 
-  m_clusterModel = new core::ClusterModel(this);
+  m_clusterModel = new ClusterModel(this);
   m_clusterModel->setSources(m_deployments, m_statefulSets, m_pods, m_metrics);
-  m_hpaModel = new core::HpaModel(this);
+  m_hpaModel = new HpaModel(this);
   m_hpaModel->setSource(m_hpas);
-  m_eventModel = new core::EventModel(1000, this);
+  m_eventModel = new EventModel(1000, this);
   m_eventModel->setSource(m_events);
   m_eventModel->connectCollector(m_metrics);
-  m_faults = new core::FaultController(m_client.get(), ns, this);
+  m_faults = new FaultController(m_client.get(), ns, this);
 
-  for (core::Informer* informer : {m_deployments, m_statefulSets, m_pods, m_hpas, m_events}) informer->start();
+  for (Informer* informer : {m_deployments, m_statefulSets, m_pods, m_hpas, m_events}) informer->start();
   m_metrics->start();
 }
 
@@ -46,19 +46,19 @@ ClusterSession::~ClusterSession() {
   delete m_hpaModel;
   delete m_clusterModel;
   delete m_metrics;
-  for (core::Informer* informer : {m_events, m_hpas, m_pods, m_statefulSets, m_deployments}) delete informer;
+  for (Informer* informer : {m_events, m_hpas, m_pods, m_statefulSets, m_deployments}) delete informer;
 }
 
-const core::ConnectionSettings& ClusterSession::settings() const { return m_client->settings(); }
+const ConnectionSettings& ClusterSession::settings() const { return m_client->settings(); }
 
 QString ClusterSession::nameSpace() const {
   const QString ns = m_client->settings().nameSpace;
   return ns.isEmpty() ? QStringLiteral("default") : ns;
 }
 
-core::Informer* ClusterSession::makeInformer(const QString& listPath) {
-  auto* informer = new core::Informer(m_client.get(), listPath, this);
-  connect(informer, &core::Informer::failed, this, &ClusterSession::failed);
+Informer* ClusterSession::makeInformer(const QString& listPath) {
+  auto* informer = new Informer(m_client.get(), listPath, this);
+  connect(informer, &Informer::failed, this, &ClusterSession::failed);
   return informer;
 }
 
@@ -71,4 +71,4 @@ QString ClusterSession::podPath(const QString& name) const {
   return QStringLiteral("/api/v1/namespaces/%1/pods/%2").arg(nameSpace(), name);
 }
 
-}  // namespace mambogo::gui
+}  // namespace mambogo::core

@@ -1,4 +1,5 @@
-// ClusterSession: everything the console holds for one connected cluster — the Kubernetes
+// ClusterSession: everything a console (the GUI, the terminal UI, the headless drill runner)
+// holds for one connected cluster — the Kubernetes
 // client, the informers (deployments, statefulsets, pods, HPAs, events), the metrics
 // collector and its time-series store, the three models and the fault controller — wired
 // together and started. The main window creates one per connection and destroys it on
@@ -18,6 +19,7 @@
 #include "core/kubeconfig.h"
 
 namespace mambogo::core {
+
 class ClusterModel;
 class EventModel;
 class FaultController;
@@ -26,56 +28,53 @@ class Informer;
 class KubeClient;
 class MetricsCollector;
 class TimeSeriesStore;
-}  // namespace mambogo::core
-
-namespace mambogo::gui {
 
 class ClusterSession : public QObject {
   Q_OBJECT
  public:
   // Creates and starts everything. Throws nothing; connection problems arrive as
   // failed(message) (from the informers) while they keep retrying.
-  explicit ClusterSession(core::ConnectionSettings settings, QObject* parent = nullptr);
+  explicit ClusterSession(ConnectionSettings settings, QObject* parent = nullptr);
   ~ClusterSession() override;
 
-  const core::ConnectionSettings& settings() const;
+  const ConnectionSettings& settings() const;
   QString nameSpace() const;
 
-  core::KubeClient* client() const { return m_client.get(); }
-  core::Informer* deployments() const { return m_deployments; }
-  core::Informer* statefulSets() const { return m_statefulSets; }
-  core::Informer* pods() const { return m_pods; }
-  core::Informer* hpas() const { return m_hpas; }
-  core::MetricsCollector* metrics() const { return m_metrics; }
-  core::TimeSeriesStore* store() const { return m_store.get(); }
-  core::ClusterModel* clusterModel() const { return m_clusterModel; }
-  core::HpaModel* hpaModel() const { return m_hpaModel; }
-  core::EventModel* eventModel() const { return m_eventModel; }
-  core::FaultController* faults() const { return m_faults; }
+  KubeClient* client() const { return m_client.get(); }
+  Informer* deployments() const { return m_deployments; }
+  Informer* statefulSets() const { return m_statefulSets; }
+  Informer* pods() const { return m_pods; }
+  Informer* hpas() const { return m_hpas; }
+  MetricsCollector* metrics() const { return m_metrics; }
+  TimeSeriesStore* store() const { return m_store.get(); }
+  ClusterModel* clusterModel() const { return m_clusterModel; }
+  HpaModel* hpaModel() const { return m_hpaModel; }
+  EventModel* eventModel() const { return m_eventModel; }
+  FaultController* faults() const { return m_faults; }
 
   // The API path of a workload or pod ("/apis/apps/v1/namespaces/NS/deployments/NAME").
   QString workloadPath(const QString& kind, const QString& name) const;
   QString podPath(const QString& name) const;
 
  Q_SIGNALS:
-  void failed(const QString& message);
+  void failed(const QString& message);  // an informer's error (they keep retrying)
 
  private:
-  core::Informer* makeInformer(const QString& listPath);
+  Informer* makeInformer(const QString& listPath);
 
-  std::unique_ptr<core::KubeClient> m_client;
-  std::unique_ptr<core::TimeSeriesStore> m_store;
+  std::unique_ptr<KubeClient> m_client;
+  std::unique_ptr<TimeSeriesStore> m_store;
   // Children of this object, created after the client and destroyed before it.
-  core::Informer* m_deployments = nullptr;
-  core::Informer* m_statefulSets = nullptr;
-  core::Informer* m_pods = nullptr;
-  core::Informer* m_hpas = nullptr;
-  core::Informer* m_events = nullptr;
-  core::MetricsCollector* m_metrics = nullptr;
-  core::ClusterModel* m_clusterModel = nullptr;
-  core::HpaModel* m_hpaModel = nullptr;
-  core::EventModel* m_eventModel = nullptr;
-  core::FaultController* m_faults = nullptr;
+  Informer* m_deployments = nullptr;
+  Informer* m_statefulSets = nullptr;
+  Informer* m_pods = nullptr;
+  Informer* m_hpas = nullptr;
+  Informer* m_events = nullptr;
+  MetricsCollector* m_metrics = nullptr;
+  ClusterModel* m_clusterModel = nullptr;
+  HpaModel* m_hpaModel = nullptr;
+  EventModel* m_eventModel = nullptr;
+  FaultController* m_faults = nullptr;
 };
 
-}  // namespace mambogo::gui
+}  // namespace mambogo::core

@@ -1,9 +1,11 @@
-# mambogo::console_control — the console's control pieces (no widgets): the load controller
-# (load engine on its own thread), the fault controller (Chaos Mesh resources) and the local
-# cluster launcher (mambogo-cluster as a child process). Included from app/CMakeLists.txt
+# mambogo::console_control — the console's control pieces (no widgets): the cluster session
+# (client, informers, collector, models and fault controller wired for one connection), the
+# load controller (load engine on its own thread), the fault controller (Chaos Mesh resources)
+# and the local cluster launcher (mambogo-cluster as a child process). Included from app/CMakeLists.txt
 # after core/.
 add_library(mambogo_console_control STATIC
   ${CMAKE_CURRENT_LIST_DIR}/cluster_launcher.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/cluster_session.cpp
   ${CMAKE_CURRENT_LIST_DIR}/fault_controller.cpp
   ${CMAKE_CURRENT_LIST_DIR}/load_controller.cpp
 )

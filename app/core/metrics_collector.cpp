@@ -3,6 +3,7 @@
 #include <QJsonDocument>
 #include <QNetworkReply>
 #include <QUrlQuery>
+#include <algorithm>
 
 #include "core/informer.h"
 #include "core/kube_client.h"
@@ -130,7 +131,7 @@ double MetricsCollector::increase(PodState& pod, const QString& key, double valu
 }
 
 void MetricsCollector::ingestExposition(const QString& podName, const QString& app, const QByteArray& text, qint64 tMs) {
-  const prom::Exposition e = prom::parsePrometheusText(std::string_view(text.constData(), static_cast<std::size_t>(text.size())));
+  prom::Exposition e = prom::parsePrometheusText(std::string_view(text.constData(), static_cast<std::size_t>(text.size())));
   if (e.samples.empty() && !e.errors.empty()) {
     Q_EMIT scrapeFailed(podName, QStringLiteral("/metrics: %1").arg(QString::fromStdString(e.errors.front().toString())));
     return;
@@ -165,6 +166,27 @@ void MetricsCollector::ingestExposition(const QString& podName, const QString& a
   pod.seen = true;
   pod.lastMs = tMs;
   pod.updatedThisRound = true;
+  pod.samples = std::move(e.samples);
+}
+
+double MetricsCollector::sampleSum(const QString& app, const QString& name, const QList<QPair<QString, QString>>& matchers,
+                                   bool maxOverPods) const {
+  const std::string wanted = name.toStdString();
+  std::vector<std::pair<std::string, std::string>> want;
+  for (const auto& [k, v] : matchers) want.emplace_back(k.toStdString(), v.toStdString());
+  double result = Values::kNaN;
+  for (const PodState& pod : m_pods) {
+    if (pod.app != app || pod.lastUpdateMs != m_lastRoundMs) continue;  // gone, or not answering
+    double podSum = Values::kNaN;
+    for (const prom::Sample& s : pod.samples) {
+      if (s.name != wanted) continue;
+      const bool match = std::all_of(want.begin(), want.end(), [&s](const auto& kv) { return s.label(kv.first) == kv.second; });
+      if (match) podSum = addKnown(podSum, s.value);
+    }
+    if (std::isnan(podSum)) continue;
+    result = std::isnan(result) ? podSum : maxOverPods ? std::max(result, podSum) : result + podSum;
+  }
+  return result;
 }
 
 MetricsCollector::LeCounts MetricsCollector::bucketWeights(const PodState& pod) const {
@@ -188,6 +210,7 @@ void MetricsCollector::finishRound(qint64 tMs) {
     }
     pod.updatedThisRound = false;
     pod.lastUpdateMs = tMs;
+    m_lastRoundMs = tMs;
     Values& v = pod.values;
     const LeCounts weights = bucketWeights(pod);
     v.rps = pod.requestsPerSecond;

@@ -55,6 +55,7 @@
 #include <limits>
 #include <map>
 
+#include "core/prometheus_text.h"
 #include "core/time_series.h"
 
 namespace mambogo::core {
@@ -92,6 +93,12 @@ class MetricsCollector : public QObject {
   QStringList services() const;
   Values service(const QString& app) const { return m_services.value(app); }
   Values pod(const QString& name) const { return m_pods.value(name).values; }
+  // Pod-proxy mode: for each pod of `app` answering in the last round, the sum of every sample
+  // named `name` (full sample name) whose labels include all `matchers`; then the sum over those
+  // pods (or their maximum: for gauges every pod reports alike, such as a count read from the
+  // shared database). NaN when no pod has such a sample. What drills read raw metrics with.
+  double sampleSum(const QString& app, const QString& name, const QList<QPair<QString, QString>>& matchers = {},
+                   bool maxOverPods = false) const;
   QString appOfPod(const QString& name) const { return m_pods.value(name).app; }
   static QString seriesName(const QString& scope, const QString& name, const QString& metric) {
     return scope + QLatin1Char('/') + name + QLatin1Char('/') + metric;
@@ -120,6 +127,7 @@ class MetricsCollector : public QObject {
     double requestsPerSecond = Values::kNaN, errorsPerSecond = Values::kNaN;
     QMap<QString, QString> breakers;
     Values values;                             // as of the last finished round
+    std::vector<prom::Sample> samples;         // the last scrape, as parsed
     qint64 lastUpdateMs = 0;
     bool updatedThisRound = false;
   };
@@ -144,6 +152,7 @@ class MetricsCollector : public QObject {
   QNetworkAccessManager m_prometheus;  // Prometheus mode only
   int m_outstanding = 0;               // requests of the running round
   qint64 m_roundMs = 0;
+  qint64 m_lastRoundMs = -1;           // the last finished round that had a pod in it
   QHash<QString, PodState> m_pods;     // by pod name
   QHash<QString, std::pair<double, double>> m_usage;  // pod -> (cores, bytes) from PodMetrics
   QHash<QString, Values> m_services;   // by app

@@ -24,7 +24,7 @@
 #include "core/cluster_model.h"
 #include "core/hpa_model.h"
 #include "core/kube_client.h"
-#include "gui/clustersession.h"
+#include "core/cluster_session.h"
 
 namespace mambogo::gui {
 namespace {

@@ -25,9 +25,14 @@ class QTableView;
 class QTreeView;
 class QTreeWidget;
 
+namespace mambogo::core {
+class ClusterSession;
+}  // namespace mambogo::core
+
 namespace mambogo::gui {
 
-class ClusterSession;
+using core::ClusterSession;
+
 
 class ClusterPanel : public QWidget {
   Q_OBJECT

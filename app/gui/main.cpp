@@ -2,6 +2,8 @@
 //
 //   mambogo [--tui] [--kubeconfig FILE] [--context NAME] [--launch-local]
 //           [--screenshot FILE --after SECONDS]
+//   mambogo drill list | check FILE... | run NAME [--report F] [--pdf F] [--fast] ...
+//           (headless, no display needed: drill/command.h)
 //
 // Without a display (no DISPLAY or WAYLAND_DISPLAY and no QT_QPA_PLATFORM), or with --tui,
 // it runs the terminal UI instead: mambogo-tui (next to this program, else the build tree's
@@ -24,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "drill/command.h"
 #include "gui/mainwindow.h"
 
 namespace {
@@ -74,6 +77,7 @@ void installTranslations(QApplication& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "drill") return mambogo::drill::runDrillCommand(argc, argv);
   if (wantsTerminal(argc, argv)) return execTerminalUi(argv);
 
   QApplication app(argc, argv);

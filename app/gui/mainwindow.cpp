@@ -22,9 +22,10 @@
 #include "core/metrics_collector.h"
 #include "gui/chartspanel.h"
 #include "gui/clusterpanel.h"
-#include "gui/clustersession.h"
+#include "core/cluster_session.h"
 #include "gui/connectdialog.h"
 #include "gui/eventspanel.h"
+#include "gui/drillspanel.h"
 #include "gui/faultspanel.h"
 #include "gui/loadpanel.h"
 #include "gui/podlogview.h"
@@ -165,12 +166,14 @@ void MainWindow::createDocks() {
   m_topology = new TopologyView;
   m_loadPanel = new LoadPanel(&m_load);
   m_faultsPanel = new FaultsPanel;
+  m_drillsPanel = new DrillsPanel;
   m_eventsPanel = new EventsPanel;
   m_podLogs = new PodLogView;
 
   QDockWidget* cluster = addDock(QStringLiteral("dockCluster"), tr("Cluster"), m_clusterPanel, Qt::LeftDockWidgetArea);
   QDockWidget* load = addDock(QStringLiteral("dockLoad"), tr("Load"), m_loadPanel, Qt::LeftDockWidgetArea);
   QDockWidget* faults = addDock(QStringLiteral("dockFaults"), tr("Faults"), m_faultsPanel, Qt::LeftDockWidgetArea);
+  QDockWidget* drills = addDock(QStringLiteral("dockDrills"), tr("Drills"), m_drillsPanel, Qt::LeftDockWidgetArea);
   QDockWidget* charts = addDock(QStringLiteral("dockCharts"), tr("Charts"), m_charts, Qt::RightDockWidgetArea);
   QDockWidget* topology = addDock(QStringLiteral("dockTopology"), tr("Topology"), m_topology, Qt::RightDockWidgetArea);
   QDockWidget* events = addDock(QStringLiteral("dockEvents"), tr("Events"), m_eventsPanel, Qt::RightDockWidgetArea);
@@ -178,6 +181,8 @@ void MainWindow::createDocks() {
 
   splitDockWidget(cluster, load, Qt::Vertical);
   tabifyDockWidget(load, faults);
+  tabifyDockWidget(faults, drills);
+  load->raise();
   load->raise();
   splitDockWidget(charts, topology, Qt::Vertical);
   splitDockWidget(topology, events, Qt::Horizontal);
@@ -195,6 +200,7 @@ void MainWindow::createDocks() {
   });
   connect(m_clusterPanel, &ClusterPanel::message, this, &MainWindow::showStatus);
   connect(m_faultsPanel, &FaultsPanel::message, this, &MainWindow::showStatus);
+  connect(m_drillsPanel, &DrillsPanel::message, this, &MainWindow::showStatus);
   connect(m_charts, &ChartsPanel::hpaChanged, this, [this] { feedReplicaChart(QDateTime::currentMSecsSinceEpoch()); });
 }
 
@@ -268,6 +274,17 @@ void MainWindow::startSession(const core::ConnectionSettings& settings, const QS
   m_clusterPanel->setSession(m_session.get());
   m_eventsPanel->setModel(m_session->eventModel());
   m_faultsPanel->setController(m_session->faults());
+  drill::DrillRunner::Options drillOptions;  // a remote cluster: the gateway Service's address, no tokens
+  if (m_launcher.state() == core::ClusterLauncher::State::Ready) {
+    auto read = [](const QString& path) {
+      QFile f(path);
+      return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()).trimmed() : QString();
+    };
+    drillOptions.gatewayUrl = m_launcher.gatewayUrl();
+    drillOptions.userToken = read(m_launcher.userTokenPath());
+    drillOptions.adminToken = read(m_launcher.adminTokenPath());
+  }
+  m_drillsPanel->setSession(m_session.get(), drillOptions);
   m_podLogs->setClient(m_session->client(), m_session->nameSpace());
   connect(m_session->faults(), &core::FaultController::injected, this, [this](const core::ActiveFault& f) {
     note(QStringLiteral("fault"), QStringLiteral("FaultInjected"), tr("%1 for %2 s (%3)").arg(f.summary).arg(f.durationS).arg(f.name),
@@ -283,6 +300,7 @@ void MainWindow::startSession(const core::ConnectionSettings& settings, const QS
 void MainWindow::endSession() {
   if (!m_session) return;
   m_faultsPanel->setController(nullptr);
+  m_drillsPanel->setSession(nullptr, {});
   m_eventsPanel->setModel(nullptr);
   m_podLogs->setClient(nullptr, {});
   m_clusterPanel->setSession(nullptr);

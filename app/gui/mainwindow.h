@@ -23,12 +23,18 @@
 class QDockWidget;
 class QLabel;
 
+namespace mambogo::core {
+class ClusterSession;
+}  // namespace mambogo::core
+
 namespace mambogo::gui {
+
+using core::ClusterSession;
 
 class ChartsPanel;
 class ClusterPanel;
-class ClusterSession;
 class EventsPanel;
+class DrillsPanel;
 class FaultsPanel;
 class LoadPanel;
 class PodLogView;
@@ -58,6 +64,7 @@ class MainWindow : public QMainWindow {
   TopologyView* topology() const { return m_topology; }
   LoadPanel* loadPanel() const { return m_loadPanel; }
   FaultsPanel* faultsPanel() const { return m_faultsPanel; }
+  DrillsPanel* drillsPanel() const { return m_drillsPanel; }
   EventsPanel* eventsPanel() const { return m_eventsPanel; }
   PodLogView* podLogs() const { return m_podLogs; }
 
@@ -104,6 +111,7 @@ class MainWindow : public QMainWindow {
   TopologyView* m_topology = nullptr;
   LoadPanel* m_loadPanel = nullptr;
   FaultsPanel* m_faultsPanel = nullptr;
+  DrillsPanel* m_drillsPanel = nullptr;
   EventsPanel* m_eventsPanel = nullptr;
   PodLogView* m_podLogs = nullptr;
   QDockWidget* m_logsDock = nullptr;

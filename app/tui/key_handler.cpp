@@ -85,6 +85,16 @@ Action KeyHandler::normalKey(int key, const KeyContext& context) {
                 {QStringLiteral("5"), QStringLiteral("CPU stress (30 s)"), faultValue(Kind::CpuStress)},
                 {QStringLiteral("r"), QStringLiteral("Recover all"), kRecoverAll}});
     }
+  } else if (isChar(key, 'D')) {
+    if (context.drillRunning) openConfirm(Step::DrillAbort, QStringLiteral("Drill"), QStringLiteral("Abort the running drill (its rollbacks run)?"));
+    else if (!context.connected) m_note = QStringLiteral("not connected to a cluster");
+    else if (context.drills.isEmpty()) m_note = QStringLiteral("no drills found");
+    else {
+      QList<MenuItem> items;
+      for (int i = 0; i < context.drills.size(); ++i)
+        items << MenuItem{i < 9 ? QString::number(i + 1) : i == 9 ? QStringLiteral("0") : QString(), context.drills[i].second, context.drills[i].first};
+      openMenu(Step::DrillPick, QStringLiteral("Run a drill"), items);
+    }
   } else if (isChar(key, 'l')) {
     if (context.loadRunning) return {Action::Type::StopLoad};
     if (!context.connected) m_note = QStringLiteral("not connected to a cluster");
@@ -137,6 +147,12 @@ Action KeyHandler::chosen(const QString& value, const KeyContext& context) {
       }
       break;
     case Step::FaultTarget: m_fault.targetService = value; break;
+    case Step::DrillPick: {
+      Action action{Action::Type::RunDrill};
+      action.name = value;
+      close();
+      return action;
+    }
     case Step::LoadPlan:
       m_plan = value;
       openPrompt(Step::LoadRate, QStringLiteral("Start load"), QStringLiteral("Requests per second:"), QStringLiteral("20"));
@@ -199,6 +215,7 @@ Action KeyHandler::confirmKey(int key) {
   if (key != Key::Enter && !isChar(key, 'y') && !isChar(key, 'Y')) return {};
   Action action;
   if (m_step == Step::Quit) action.type = Action::Type::Quit;
+  if (m_step == Step::DrillAbort) action.type = Action::Type::AbortDrill;
   if (m_step == Step::DeletePod) {
     action.type = Action::Type::DeletePod;
     action.name = m_name;

@@ -6,8 +6,9 @@
 //   Normal  ↑/↓ j/k PgUp/PgDn Home/End move the cursor over the cluster rows;
 //           L launch the local cluster; s scale the workload under the cursor (prompt);
 //           d delete the pod under the cursor (confirm); f faults menu; l start load (plan
-//           menu, then rate prompt) or stop the running one; ? help; q quit (confirm when
-//           load runs or the console started the cluster).
+//           menu, then rate prompt) or stop the running one; D run a drill (drill menu) or
+//           abort the running one (confirm); ? help; q quit (confirm when load runs or the
+//           console started the cluster).
 //   Menu    ↑/↓ or the item's key picks, Enter chooses, Esc cancels.
 //   Prompt  digits and '.', Backspace, Enter accepts, Esc cancels; bad input keeps the prompt
 //           open with the reason shown.
@@ -43,13 +44,13 @@ constexpr int Right = 0x11000b;
 }  // namespace Key
 
 struct Action {
-  enum class Type { None, Quit, Launch, Scale, DeletePod, InjectFault, RecoverAll, StartLoad, StopLoad };
+  enum class Type { None, Quit, Launch, Scale, DeletePod, InjectFault, RecoverAll, StartLoad, StopLoad, RunDrill, AbortDrill };
   Action() = default;
   Action(Type t) : type(t) {}  // NOLINT(google-explicit-constructor): `return {Type::Quit};` reads best
 
   Type type = Type::None;
   QString kind;     // Scale: "Deployment" / "StatefulSet"
-  QString name;     // Scale: workload; DeletePod: pod
+  QString name;     // Scale: workload; DeletePod: pod; RunDrill: the drill's id
   int replicas = 0; // Scale
   core::FaultSpec fault;  // InjectFault
   QString plan;     // StartLoad: a LoadPlanChoice id
@@ -69,6 +70,8 @@ struct KeyContext {
   bool ownsCluster = false;
   QStringList services;      // app labels, for the fault service menus
   QList<QPair<QString, QString>> plans;  // (id, title) for the load plan menu
+  QList<QPair<QString, QString>> drills; // (id, title) for the drill menu
+  bool drillRunning = false;
 };
 
 class KeyHandler {
@@ -101,7 +104,7 @@ class KeyHandler {
   QString note() const { return m_note; }
 
  private:
-  enum class Step { None, ScaleReplicas, DeletePod, Quit, FaultKind, FaultService, FaultTarget, LoadPlan, LoadRate };
+  enum class Step { None, ScaleReplicas, DeletePod, Quit, FaultKind, FaultService, FaultTarget, LoadPlan, LoadRate, DrillPick, DrillAbort };
 
   Action normalKey(int key, const KeyContext& context);
   Action menuKey(int key, const KeyContext& context);

@@ -322,7 +322,8 @@ void drawStatus(Canvas& canvas, const StatusMessage& status, const KeyHandler& k
   static const QList<QPair<QString, QString>> hints = {
       {QStringLiteral("L"), QStringLiteral("launch")}, {QStringLiteral("s"), QStringLiteral("scale")},
       {QStringLiteral("d"), QStringLiteral("delete pod")}, {QStringLiteral("f"), QStringLiteral("faults")},
-      {QStringLiteral("l"), QStringLiteral("load")}, {QStringLiteral("?"), QStringLiteral("help")},
+      {QStringLiteral("l"), QStringLiteral("load")}, {QStringLiteral("D"), QStringLiteral("drill")},
+      {QStringLiteral("?"), QStringLiteral("help")},
       {QStringLiteral("q"), QStringLiteral("quit")}};
   const QString message = keys.note().isEmpty() ? status.text : keys.note();
   const bool error = keys.note().isEmpty() ? status.error : false;
@@ -370,6 +371,7 @@ QList<BoxLine> helpLines() {
       QStringLiteral("f            faults: pod kill, pod failure, network delay,"),
       QStringLiteral("             HTTP 503, CPU stress, recover all"),
       QStringLiteral("l            start load (plan, rate) / stop the running load"),
+      QStringLiteral("D            run a drill (steps and verdict in the events) / abort it"),
       QStringLiteral("?            this help"),
       QStringLiteral("q            quit (stops a cluster this console started)"),
       QString(),

@@ -7,78 +7,26 @@
 #include "core/fault_controller.h"
 #include "core/hpa_model.h"
 #include "core/informer.h"
-#include "core/kube_client.h"
 #include "core/metrics_collector.h"
-#include "core/time_series.h"
 
 namespace mambogo::tui {
 
-namespace {
-
-void relayChanges(QAbstractItemModel* model, TuiSession* session) {
-  QObject::connect(model, &QAbstractItemModel::dataChanged, session, &TuiSession::changed);
-  QObject::connect(model, &QAbstractItemModel::rowsInserted, session, &TuiSession::changed);
-  QObject::connect(model, &QAbstractItemModel::rowsRemoved, session, &TuiSession::changed);
-  QObject::connect(model, &QAbstractItemModel::modelReset, session, &TuiSession::changed);
-}
-
-}  // namespace
-
 TuiSession::TuiSession(core::ConnectionSettings settings, QObject* parent)
-    : QObject(parent),
-      m_client(std::make_unique<core::KubeClient>(std::move(settings))),
-      m_store(std::make_unique<core::TimeSeriesStore>()) {
-  const QString ns = nameSpace();
-  m_deployments = makeInformer(QStringLiteral("/apis/apps/v1/namespaces/%1/deployments").arg(ns));
-  m_statefulSets = makeInformer(QStringLiteral("/apis/apps/v1/namespaces/%1/statefulsets").arg(ns));
-  m_pods = makeInformer(QStringLiteral("/api/v1/namespaces/%1/pods").arg(ns));
-  m_hpas = makeInformer(QStringLiteral("/apis/autoscaling/v2/namespaces/%1/horizontalpodautoscalers").arg(ns));
-  m_events = makeInformer(QStringLiteral("/api/v1/namespaces/%1/events").arg(ns));
-  connect(m_pods, &core::Informer::synced, this, &TuiSession::changed);
-
-  core::MetricsCollector::Options options;
-  options.nameSpace = ns;
-  m_metrics = new core::MetricsCollector(m_client.get(), m_pods, m_store.get(), options, this);
-  connect(m_metrics, &core::MetricsCollector::updated, this, &TuiSession::changed);
-
-  m_clusterModel = new core::ClusterModel(this);
-  m_clusterModel->setSources(m_deployments, m_statefulSets, m_pods, m_metrics);
-  m_hpaModel = new core::HpaModel(this);
-  m_hpaModel->setSource(m_hpas);
-  m_eventModel = new core::EventModel(1000, this);
-  m_eventModel->setSource(m_events);
-  m_eventModel->connectCollector(m_metrics);
-  m_faults = new core::FaultController(m_client.get(), ns, this);
-  connect(m_faults, &core::FaultController::faultsChanged, this, &TuiSession::changed);
-  for (QAbstractItemModel* model : std::initializer_list<QAbstractItemModel*>{m_clusterModel, m_hpaModel, m_eventModel})
-    relayChanges(model, this);
-
-  for (core::Informer* informer : {m_deployments, m_statefulSets, m_pods, m_hpas, m_events}) informer->start();
-  m_metrics->start();
+    : QObject(parent), m_session(new core::ClusterSession(std::move(settings), this)) {
+  connect(m_session, &core::ClusterSession::failed, this, &TuiSession::onFailure);
+  connect(m_session->pods(), &core::Informer::synced, this, &TuiSession::changed);
+  connect(m_session->metrics(), &core::MetricsCollector::updated, this, &TuiSession::changed);
+  connect(m_session->faults(), &core::FaultController::faultsChanged, this, &TuiSession::changed);
+  for (QAbstractItemModel* model : std::initializer_list<QAbstractItemModel*>{
+           m_session->clusterModel(), m_session->hpaModel(), m_session->eventModel()}) {
+    connect(model, &QAbstractItemModel::dataChanged, this, &TuiSession::changed);
+    connect(model, &QAbstractItemModel::rowsInserted, this, &TuiSession::changed);
+    connect(model, &QAbstractItemModel::rowsRemoved, this, &TuiSession::changed);
+    connect(model, &QAbstractItemModel::modelReset, this, &TuiSession::changed);
+  }
 }
 
-TuiSession::~TuiSession() {
-  // Children talk to the client: they go first, in reverse order of creation.
-  delete m_faults;
-  delete m_eventModel;
-  delete m_hpaModel;
-  delete m_clusterModel;
-  delete m_metrics;
-  for (core::Informer* informer : {m_events, m_hpas, m_pods, m_statefulSets, m_deployments}) delete informer;
-}
-
-const core::ConnectionSettings& TuiSession::settings() const { return m_client->settings(); }
-
-QString TuiSession::nameSpace() const {
-  const QString ns = m_client->settings().nameSpace;
-  return ns.isEmpty() ? QStringLiteral("default") : ns;
-}
-
-core::Informer* TuiSession::makeInformer(const QString& listPath) {
-  auto* informer = new core::Informer(m_client.get(), listPath, this);
-  connect(informer, &core::Informer::failed, this, &TuiSession::onFailure);
-  return informer;
-}
+TuiSession::~TuiSession() = default;
 
 void TuiSession::onFailure(const QString& message) {
   m_lastError = message;
@@ -89,16 +37,7 @@ void TuiSession::onFailure(const QString& message) {
 TuiSession::Connection TuiSession::connection() const {
   constexpr qint64 kErrorShownMs = 10'000;
   if (m_sinceFailure.isValid() && m_sinceFailure.elapsed() < kErrorShownMs) return Connection::Error;
-  return m_pods->hasSynced() ? Connection::Connected : Connection::Connecting;
-}
-
-QString TuiSession::workloadPath(const QString& kind, const QString& name) const {
-  const QString plural = kind == QLatin1String("StatefulSet") ? QStringLiteral("statefulsets") : QStringLiteral("deployments");
-  return QStringLiteral("/apis/apps/v1/namespaces/%1/%2/%3").arg(nameSpace(), plural, name);
-}
-
-QString TuiSession::podPath(const QString& name) const {
-  return QStringLiteral("/api/v1/namespaces/%1/pods/%2").arg(nameSpace(), name);
+  return m_session->pods()->hasSynced() ? Connection::Connected : Connection::Connecting;
 }
 
 }  // namespace mambogo::tui

@@ -4,6 +4,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <algorithm>
 #include <csignal>
 
@@ -131,8 +132,31 @@ void TuiApp::start() {
 }
 
 void TuiApp::connectTo(const core::ConnectionSettings& settings) {
+  m_drill.reset();
   m_session.reset();
   m_session = std::make_unique<TuiSession>(settings);
+  drill::DrillRunner::Options drillOptions;  // a remote cluster: the gateway Service's address
+  if (m_launcher.state() == core::ClusterLauncher::State::Ready) {
+    drillOptions.gatewayUrl = m_launcher.gatewayUrl();
+    drillOptions.userToken = loadTokenFrom(m_launcher.userTokenPath());
+    drillOptions.adminToken = loadTokenFrom(m_launcher.adminTokenPath());
+  }
+  m_drill = std::make_unique<drill::DrillRunner>(m_session->session(), drillOptions);
+  connect(m_drill.get(), &drill::DrillRunner::progress, this, [this](const QString& line) {
+    say(QStringLiteral("drill: %1").arg(line));
+    // The time line in the events: steps, decisions and the verdict (not the per-5 s figures).
+    static const QRegularExpression notable(QStringLiteral("PASS|FAIL|fault|recover|set |scale|steady state|verdict|rollback"));
+    if (notable.match(line).hasMatch())
+      m_session->eventModel()->addConsoleEvent(QStringLiteral("drill"), m_drill->result().drill.id, QStringLiteral("Drill"), line,
+                                               line.contains(QLatin1String("FAIL")) ? QStringLiteral("Warning") : QStringLiteral("Normal"));
+  });
+  connect(m_drill.get(), &drill::DrillRunner::finished, this, [this](const drill::DrillResult& r) {
+    say(QStringLiteral("drill %1: %2, score %3/100 — %4 (reports: mambogo drill run %1 --report F)")
+            .arg(r.drill.id, drill::DrillResult::verdictText(r.verdict))
+            .arg(r.score)
+            .arg(r.reason),
+        r.verdict != drill::DrillResult::Verdict::Passed);
+  });
   connect(m_session.get(), &TuiSession::changed, this, &TuiApp::scheduleRedraw);
   using core::FaultController;
   FaultController* faults = m_session->faults();
@@ -172,6 +196,10 @@ void TuiApp::carryOut(const Action& action) {
       say(QStringLiteral("recovering all faults…"));
       return;
     case Action::Type::StartLoad: startLoad(action); return;
+    case Action::Type::RunDrill: runDrill(action.name); return;
+    case Action::Type::AbortDrill:
+      if (m_drill) m_drill->abort(QStringLiteral("aborted from the terminal"));
+      return;
     case Action::Type::StopLoad:
       m_load.stop();
       say(QStringLiteral("stopping load…"));
@@ -216,6 +244,17 @@ void TuiApp::deletePod(const QString& name) {
   });
 }
 
+void TuiApp::runDrill(const QString& id) {
+  if (!m_drill) return;
+  try {
+    const QString file = drill::findDrill(id);
+    if (file.isEmpty()) throw drill::DrillError(id, 0, QStringLiteral("no such drill"));
+    m_drill->start(drill::loadDrillFile(file));
+  } catch (const drill::DrillError& e) {
+    say(QString::fromUtf8(e.what()), true);
+  }
+}
+
 void TuiApp::startLoad(const Action& action) {
   core::LoadSettings settings;
   settings.plan = action.plan;
@@ -238,6 +277,7 @@ void TuiApp::quit() {
   using State = core::ClusterLauncher::State;
   const State state = m_launcher.state();
   if (m_launcher.ownsCluster() && (state == State::Starting || state == State::Ready)) {
+    m_drill.reset();
     m_session.reset();
     m_launcher.stop();  // stopped() finishes
   } else if (state != State::Stopping) {
@@ -354,6 +394,14 @@ KeyContext TuiApp::keyContext() const {
       context.services << row.app;
   for (const core::LoadPlanChoice& plan : core::LoadController::availablePlans(core::LoadController::defaultScenarioDir()))
     context.plans << qMakePair(plan.id, plan.title);
+  for (const QString& file : drill::drillFiles(drill::builtInDrillDir())) {
+    try {
+      const drill::Drill d = drill::loadDrillFile(file);
+      context.drills << qMakePair(d.id, d.title);
+    } catch (const drill::DrillError&) {  // listed by `mambogo drill list` with its error
+    }
+  }
+  context.drillRunning = m_drill && m_drill->isRunning();
   return context;
 }
 

@@ -21,6 +21,7 @@
 #include "core/cluster_launcher.h"
 #include "core/kubeconfig.h"
 #include "core/load_controller.h"
+#include "drill/runner.h"
 #include "tui/key_handler.h"
 #include "tui/screen.h"
 
@@ -60,6 +61,7 @@ class TuiApp : public QObject {
   void finish();
   void onInterrupted(int signal);
   void say(const QString& text, bool error = false);
+  void runDrill(const QString& id);
   void scheduleRedraw();
   void redraw();
   ScreenSnapshot snapshot(int width) const;
@@ -72,6 +74,7 @@ class TuiApp : public QObject {
   core::ClusterLauncher m_launcher;
   core::LoadController m_load;
   std::unique_ptr<TuiSession> m_session;
+  std::unique_ptr<drill::DrillRunner> m_drill;  // on m_session; destroyed before it
   KeyHandler m_keys;
   ScreenLayout m_layout;
   QTimer m_tick;     // the steady redraw (4 Hz)

@@ -21,7 +21,7 @@
 #include "core/event_model.h"
 #include "gui/chartspanel.h"
 #include "gui/clusterpanel.h"
-#include "gui/clustersession.h"
+#include "core/cluster_session.h"
 #include "gui/eventspanel.h"
 #include "gui/mainwindow.h"
 #include "gui/topologyview.h"

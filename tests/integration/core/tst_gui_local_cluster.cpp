@@ -20,7 +20,7 @@
 #include "core/metrics_collector.h"
 #include "gui/chartspanel.h"
 #include "gui/clusterpanel.h"
-#include "gui/clustersession.h"
+#include "core/cluster_session.h"
 #include "gui/faultspanel.h"
 #include "gui/loadpanel.h"
 #include "gui/mainwindow.h"

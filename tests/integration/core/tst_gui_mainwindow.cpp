@@ -18,6 +18,7 @@
 #include "core/load_controller.h"
 #include "gui/chartspanel.h"
 #include "gui/clusterpanel.h"
+#include "gui/drillspanel.h"
 #include "gui/loadpanel.h"
 #include "gui/mainwindow.h"
 #include "gui/topologyview.h"
@@ -34,7 +35,7 @@ namespace {
 
 const QStringList kDocks{QStringLiteral("dockCluster"), QStringLiteral("dockCharts"), QStringLiteral("dockTopology"),
                          QStringLiteral("dockLoad"),    QStringLiteral("dockFaults"), QStringLiteral("dockEvents"),
-                         QStringLiteral("dockLogs")};
+                         QStringLiteral("dockLogs"),    QStringLiteral("dockDrills")};
 
 QString artifact(const QString& name) {
   QDir().mkpath(QStringLiteral(MAMBOGO_ARTIFACT_DIR));
@@ -71,6 +72,22 @@ class TestGuiMainWindow : public QObject {
     QVERIFY(!window.launchAction()->icon().isNull());
     QVERIFY(window.session() == nullptr);
     QVERIFY(window.clusterPanel()->tree()->model() == nullptr);  // attached once connected
+  }
+
+  void drillsDockListsTheDrillsAndWaitsForACluster() {
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    mambogo::gui::DrillsPanel* drills = window.drillsPanel();
+    QVERIFY(drills->drillCount() >= 10);
+    QVERIFY(drills->select(QStringLiteral("payment-outage")));
+    QVERIFY2(drills->description().contains(QStringLiteral("circuit breaker")), qPrintable(drills->description()));
+    QVERIFY(drills->description().contains(QStringLiteral("the payment breaker opens")));  // its expectations
+    auto* run = drills->findChild<QPushButton*>(QStringLiteral("runDrill"));
+    QVERIFY(run);
+    QVERIFY(!run->isEnabled());  // nothing to run against until connected
+    QVERIFY(drills->runner() == nullptr);
+    QVERIFY(!drills->select(QStringLiteral("no-such-drill")));
   }
 
   void dockLayoutSurvivesARestart() {

@@ -23,6 +23,8 @@ KeyContext onWorkload() {
   c.connected = true;
   c.services = {QStringLiteral("gateway"), QStringLiteral("order-service"), QStringLiteral("payment-service")};
   c.plans = {{QStringLiteral("builtin:browse"), QStringLiteral("Browse")}, {QStringLiteral("/plans/seed.yml"), QStringLiteral("Seed")}};
+  c.drills = {{QStringLiteral("multi-layer-caching"), QStringLiteral("Multi-layer caching")},
+              {QStringLiteral("payment-outage"), QStringLiteral("Payment provider outage")}};
   return c;
 }
 
@@ -194,6 +196,32 @@ class TestTuiKeys : public QObject {
     KeyContext running = onWorkload();
     running.loadRunning = true;
     QCOMPARE(keys.press('l', running).type, Type::StopLoad);
+  }
+
+  void drillKeyRunsAPickedDrillAndAbortsARunningOne() {
+    KeyHandler keys;
+    KeyContext offline = onWorkload();
+    offline.connected = false;
+    QCOMPARE(keys.press('D', offline).type, Type::None);
+    QCOMPARE(keys.mode(), Mode::Normal);
+    QVERIFY(keys.note().contains(QStringLiteral("not connected")));
+
+    keys.press('D', onWorkload());
+    QCOMPARE(keys.mode(), Mode::Menu);
+    QCOMPARE(keys.items().size(), 2);
+    QCOMPARE(keys.items()[1].label, QStringLiteral("Payment provider outage"));
+    const Action run = keys.press('2', onWorkload());
+    QCOMPARE(run.type, Type::RunDrill);
+    QCOMPARE(run.name, QStringLiteral("payment-outage"));
+    QCOMPARE(keys.mode(), Mode::Normal);
+
+    KeyContext running = onWorkload();
+    running.drillRunning = true;
+    QCOMPARE(keys.press('D', running).type, Type::None);  // asks first
+    QCOMPARE(keys.mode(), Mode::Confirm);
+    QCOMPARE(keys.press('n', running).type, Type::None);
+    keys.press('D', running);
+    QCOMPARE(keys.press('y', running).type, Type::AbortDrill);
   }
 
   void zeroRateIsRefused() {
