@@ -142,6 +142,14 @@ void TuiApp::connectTo(const core::ConnectionSettings& settings) {
     drillOptions.adminToken = loadTokenFrom(m_launcher.adminTokenPath());
   }
   m_drill = std::make_unique<drill::DrillRunner>(m_session->session(), drillOptions);
+  m_drillMenu.clear();  // read once per connection, not on every key
+  for (const QString& file : drill::drillFiles(drill::builtInDrillDir())) {
+    try {
+      const drill::Drill d = drill::loadDrillFile(file);
+      m_drillMenu << qMakePair(d.id, d.title);
+    } catch (const drill::DrillError&) {  // `mambogo drill list` shows it with its error
+    }
+  }
   connect(m_drill.get(), &drill::DrillRunner::progress, this, [this](const QString& line) {
     say(QStringLiteral("drill: %1").arg(line));
     // The time line in the events: steps, decisions and the verdict (not the per-5 s figures).
@@ -394,13 +402,7 @@ KeyContext TuiApp::keyContext() const {
       context.services << row.app;
   for (const core::LoadPlanChoice& plan : core::LoadController::availablePlans(core::LoadController::defaultScenarioDir()))
     context.plans << qMakePair(plan.id, plan.title);
-  for (const QString& file : drill::drillFiles(drill::builtInDrillDir())) {
-    try {
-      const drill::Drill d = drill::loadDrillFile(file);
-      context.drills << qMakePair(d.id, d.title);
-    } catch (const drill::DrillError&) {  // listed by `mambogo drill list` with its error
-    }
-  }
+  context.drills = m_drillMenu;
   context.drillRunning = m_drill && m_drill->isRunning();
   return context;
 }

@@ -75,6 +75,7 @@ class TuiApp : public QObject {
   core::LoadController m_load;
   std::unique_ptr<TuiSession> m_session;
   std::unique_ptr<drill::DrillRunner> m_drill;  // on m_session; destroyed before it
+  QList<QPair<QString, QString>> m_drillMenu;    // (id, title) of the built-in drills
   KeyHandler m_keys;
   ScreenLayout m_layout;
   QTimer m_tick;     // the steady redraw (4 Hz)

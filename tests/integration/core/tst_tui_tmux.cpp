@@ -263,6 +263,15 @@ class TestTuiTmux : public QObject {
     if (capture.open(QIODevice::WriteOnly)) capture.write(screen.join(QLatin1Char('\n')).toUtf8());
     qInfo().noquote() << "screen under load:" << text(screen);
 
+    // D opens the drill menu with the built-in drills; Esc closes it without running one.
+    tmux.keys({QStringLiteral("D")});
+    screen = waitForScreen(tmux, 10'000, [](const QStringList& s) { return contains(s, QStringLiteral("Run a drill")); });
+    QVERIFY2(contains(screen, QStringLiteral("Payment provider outage")) && contains(screen, QStringLiteral("Pod kills under load")),
+             qPrintable(text(screen)));
+    tmux.keys({QStringLiteral("Escape")});
+    screen = waitForScreen(tmux, 10'000, [](const QStringList& s) { return !contains(s, QStringLiteral("Run a drill")); });
+    QVERIFY2(!contains(screen, QStringLiteral("Run a drill")), qPrintable(text(screen)));
+
     // q asks (load runs, the TUI started the cluster); y stops both and exits 0.
     tmux.keys({QStringLiteral("q")});
     screen = waitForScreen(tmux, 10'000, [](const QStringList& s) { return contains(s, QStringLiteral("stop the local cluster?")); });
