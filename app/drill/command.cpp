@@ -33,7 +33,9 @@ QString readToken(const QString& path) {
 }
 
 int list() {
-  for (const QString& file : drillFiles(builtInDrillDir())) {
+  const QString dir = builtInDrillDir();
+  const QStringList files = drillFiles(dir);
+  for (const QString& file : files) {
     try {
       const Drill d = loadDrillFile(file);
       say(QStringLiteral("%1\t%2%3").arg(d.id, -28).arg(d.title, d.questions.isEmpty() ? QString() : QStringLiteral("  [%1]").arg(d.questions.join(QLatin1Char(',')))));
@@ -41,6 +43,7 @@ int list() {
       say(QStringLiteral("%1\tINVALID: %2").arg(QFileInfo(file).completeBaseName(), -28).arg(QString::fromUtf8(e.what())));
     }
   }
+  say(QStringLiteral("\n%1 drills in %2").arg(files.size()).arg(QDir(dir).canonicalPath()));
   return 0;
 }
 

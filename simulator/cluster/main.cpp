@@ -262,17 +262,22 @@ int main(int argc, char** argv) {
 
   auto* up_cmd = app.add_subcommand("up", "start the cluster and wait until every pod is Ready");
   up_cmd->add_option("-f,--manifests", options.manifests, "manifest directory (kustomization with profile overlays)")
+      ->capture_default_str()
       ->check(CLI::ExistingPath);
   up_cmd->add_option("--profile", options.profile, "full (Redis + PostgreSQL with a replica) or embedded (SQLite)")
-      ->check(CLI::IsMember({"full", "embedded"}));
-  up_cmd->add_option("--state-dir", state, "where the store, logs, volumes and kubeconfig live");
+      ->check(CLI::IsMember({"full", "embedded"}))
+      ->capture_default_str();
+  up_cmd->add_option("--state-dir", state, "where the store, logs, volumes and kubeconfig live")
+      ->capture_default_str();
   up_cmd->add_flag("--foreground", foreground, "stay attached (Ctrl-C stops)");
   up_cmd->add_option("--api-port", api_port, "API server port (0: any free one)")->check(CLI::Range(0, 65535));
   up_cmd->add_option("--timeout", timeout_s, "seconds to wait for every pod to be Ready")->check(CLI::PositiveNumber);
   up_cmd->add_option("--hpa-sync-period", hpa_sync_s, "HPA controller period in seconds (Kubernetes: 15)")
       ->check(CLI::PositiveNumber);
-  up_cmd->add_option("--bin-dir", options.bin_dir, "directory of the mambogo-* service binaries");
-  up_cmd->add_option("--images", options.images, "image map (image name → local program)")->check(CLI::ExistingFile);
+  up_cmd->add_option("--bin-dir", options.bin_dir, "directory of the mambogo-* service binaries")->capture_default_str();
+  up_cmd->add_option("--images", options.images, "image map (image name → local program)")
+      ->check(CLI::ExistingFile)
+      ->capture_default_str();
   up_cmd->add_option("--ip-prefix", options.ip_prefix,
                      "first two octets of every address (pods .1.N, services .2.N, gateway .0.1); "
                      "two clusters on one machine need two prefixes")
