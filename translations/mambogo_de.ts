@@ -371,6 +371,169 @@
     </message>
 </context>
 <context>
+    <name>mambogo::gui::DrillsPanel</name>
+    <message>
+        <source>All drills</source>
+        <translation>Alle Übungen</translation>
+    </message>
+    <message>
+        <source>Q1 — why is it slow? (caching, pools, indexes)</source>
+        <translation>Q1 — warum ist es langsam? (Caching, Pools, Indizes)</translation>
+    </message>
+    <message>
+        <source>Q2 — how does it scale to 10x?</source>
+        <translation>Q2 — wie skaliert es auf das 10-Fache?</translation>
+    </message>
+    <message>
+        <source>Q3 — what happens when a dependency fails?</source>
+        <translation>Q3 — was passiert, wenn eine Abhängigkeit ausfällt?</translation>
+    </message>
+    <message>
+        <source>Q4 — is an accepted order ever lost?</source>
+        <translation>Q4 — geht je eine angenommene Bestellung verloren?</translation>
+    </message>
+    <message>
+        <source>Interview mode: the drills that answer each question of the guide with evidence</source>
+        <translation>Interviewmodus: die Übungen, die jede Frage des Leitfadens mit Belegen beantworten</translation>
+    </message>
+    <message>
+        <source>Run drill</source>
+        <translation>Übung starten</translation>
+    </message>
+    <message>
+        <source>Abort</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Save report…</source>
+        <translation>Bericht speichern…</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>Was</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>At</source>
+        <translation>Zeitpunkt</translation>
+    </message>
+    <message>
+        <source>Measured</source>
+        <translation>Gemessen</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+    <message>
+        <source>Expectations</source>
+        <translation>Erwartungen</translation>
+    </message>
+    <message>
+        <source>Save drill report</source>
+        <translation>Übungsbericht speichern</translation>
+    </message>
+    <message>
+        <source>HTML (*.html);;PDF (*.pdf)</source>
+        <translation>HTML (*.html);;PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>%1 (invalid)</source>
+        <translation>%1 (ungültig)</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;%1&lt;/h3&gt;&lt;p style=&quot;color:#d62728&quot;&gt;This drill file is refused:&lt;br&gt;%2&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;%1&lt;/h3&gt;&lt;p style=&quot;color:#d62728&quot;&gt;Diese Übungsdatei wird abgelehnt:&lt;br&gt;%2&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Proves:&lt;/b&gt; %1&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Weist nach:&lt;/b&gt; %1&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Answers:&lt;/b&gt; %1&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Beantwortet:&lt;/b&gt; %1&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;i&gt;Needs the full profile (Redis and PostgreSQL).&lt;/i&gt;&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;i&gt;Benötigt das volle Profil (Redis und PostgreSQL).&lt;/i&gt;&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Load:&lt;/b&gt; %1 for %2 s (warmup %3 s)&lt;/p&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Last:&lt;/b&gt; %1 für %2 s (Aufwärmphase %3 s)&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Steps&lt;/b&gt;&lt;/p&gt;&lt;ul&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Schritte&lt;/b&gt;&lt;/p&gt;&lt;ul&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;/ul&gt;&lt;p&gt;&lt;b&gt;Expectations&lt;/b&gt;&lt;/p&gt;&lt;ul&gt;</source>
+        <translation>&lt;/ul&gt;&lt;p&gt;&lt;b&gt;Erwartungen&lt;/b&gt;&lt;/p&gt;&lt;ul&gt;</translation>
+    </message>
+    <message>
+        <source>planned</source>
+        <translation>geplant</translation>
+    </message>
+    <message>
+        <source>pending</source>
+        <translation>ausstehend</translation>
+    </message>
+    <message>
+        <source>Running: %1 s</source>
+        <translation>Läuft: %1 s</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Startet…</translation>
+    </message>
+    <message>
+        <source>aborted by the user</source>
+        <translation>vom Benutzer abgebrochen</translation>
+    </message>
+    <message>
+        <source>rollback: </source>
+        <translation>Rollback: </translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>läuft</translation>
+    </message>
+    <message>
+        <source>✓ done</source>
+        <translation>✓ fertig</translation>
+    </message>
+    <message>
+        <source>✗ failed</source>
+        <translation>✗ fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>✓ pass</source>
+        <translation>✓ bestanden</translation>
+    </message>
+    <message>
+        <source>✗ fail</source>
+        <translation>✗ nicht bestanden</translation>
+    </message>
+    <message>
+        <source>&lt;b style=&quot;color:%1&quot;&gt;%2&lt;/b&gt; — score %3/100 — %4</source>
+        <translation>&lt;b style=&quot;color:%1&quot;&gt;%2&lt;/b&gt; — Punktzahl %3/100 — %4</translation>
+    </message>
+    <message>
+        <source>Report saved: %1</source>
+        <translation>Bericht gespeichert: %1</translation>
+    </message>
+    <message>
+        <source>Cannot save the report: %1</source>
+        <translation>Bericht kann nicht gespeichert werden: %1</translation>
+    </message>
+    <message>
+        <source>Connect to a cluster or launch the local one first</source>
+        <translation>Zuerst mit einem Cluster verbinden oder den lokalen starten</translation>
+    </message>
+</context>
+<context>
     <name>mambogo::gui::EventsPanel</name>
     <message>
         <source>Filter events (object, reason, message…)</source>
@@ -485,7 +648,10 @@
     </message>
     <message numerus="yes">
         <source>Recovered: %n fault(s) removed</source>
-        <translation><numerusform>Aufgehoben: %n Störung entfernt</numerusform><numerusform>Aufgehoben: %n Störungen entfernt</numerusform></translation>
+        <translation>
+            <numerusform>Aufgehoben: %n Störung entfernt</numerusform>
+            <numerusform>Aufgehoben: %n Störungen entfernt</numerusform>
+        </translation>
     </message>
     <message>
         <source>Latency:</source>
@@ -524,7 +690,7 @@
         <translation>von Mambogo angelegt (Label mambogo.io/fault=true)</translation>
     </message>
     <message>
-        <source>not created by Mambogo: "Recover all" leaves it</source>
+        <source>not created by Mambogo: &quot;Recover all&quot; leaves it</source>
         <translation>nicht von Mambogo angelegt: „Alle aufheben“ lässt sie bestehen</translation>
     </message>
 </context>
@@ -535,7 +701,7 @@
         <translation>Einen Artillery- (.yml) oder JMeter-Plan (.jmx) importieren…</translation>
     </message>
     <message>
-        <source>the plan's own target</source>
+        <source>the plan&apos;s own target</source>
         <translation>das Ziel des Plans</translation>
     </message>
     <message>
@@ -650,11 +816,11 @@
         <translation>Lokaler Cluster gestoppt</translation>
     </message>
     <message>
-        <source>Load plan "%1" started</source>
+        <source>Load plan &quot;%1&quot; started</source>
         <translation>Lastplan „%1“ gestartet</translation>
     </message>
     <message>
-        <source>Load plan "%1": %2 requests, %3 failed, p99 %4 ms</source>
+        <source>Load plan &quot;%1&quot;: %2 requests, %3 failed, p99 %4 ms</source>
         <translation>Lastplan „%1“: %2 Anfragen, %3 fehlgeschlagen, p99 %4 ms</translation>
     </message>
     <message>
@@ -730,7 +896,7 @@
         <translation>Lokaler Cluster bereit; Gateway unter %1</translation>
     </message>
     <message>
-        <source>The local cluster's kubeconfig is unusable: %1</source>
+        <source>The local cluster&apos;s kubeconfig is unusable: %1</source>
         <translation>Die kubeconfig des lokalen Clusters ist unbrauchbar: %1</translation>
     </message>
     <message>
@@ -743,7 +909,10 @@
     </message>
     <message numerus="yes">
         <source>Recover all: %n fault(s) removed</source>
-        <translation><numerusform>Alle aufheben: %n Störung entfernt</numerusform><numerusform>Alle aufheben: %n Störungen entfernt</numerusform></translation>
+        <translation>
+            <numerusform>Alle aufheben: %n Störung entfernt</numerusform>
+            <numerusform>Alle aufheben: %n Störungen entfernt</numerusform>
+        </translation>
     </message>
     <message>
         <source>Connected to %1 (%2)</source>
@@ -785,6 +954,10 @@
         <source>Mambogo</source>
         <translation>Mambogo</translation>
     </message>
+    <message>
+        <source>Drills</source>
+        <translation>Übungen</translation>
+    </message>
 </context>
 <context>
     <name>mambogo::gui::PodLogView</name>
@@ -822,6 +995,10 @@
     <message>
         <source>circuit breaker %1 is %2</source>
         <translation>Circuit Breaker %1 ist %2</translation>
+    </message>
+    <message>
+        <source> · %1 rps</source>
+        <translation> · %1 Anfr./s</translation>
     </message>
 </context>
 </TS>
