@@ -148,6 +148,14 @@ Datasource::Datasource(const DatasourceSettings& settings, const std::vector<Mig
                             primary_->set_maximum_pool_size(static_cast<int>(v));
                             if (replica_) replica_->set_maximum_pool_size(static_cast<int>(v));
                           });
+    switches->add_integer("db.latency-ms",
+                          "a slower database: every connection is held this many ms longer, as if each query "
+                          "took that much more (a latency assault for drills; 0 off)",
+                          0, 10'000, [this] { return primary_->extra_hold().count(); },
+                          [this](std::int64_t v) {
+                            primary_->set_extra_hold(std::chrono::milliseconds(v));
+                            if (replica_) replica_->set_extra_hold(std::chrono::milliseconds(v));
+                          });
     switches->add_bool("db.read-routing", "send read-only queries to the replica (false: all to the primary)",
                        [this] { return router_->read_routing(); }, [this](bool on) { router_->set_read_routing(on); });
   }

@@ -136,6 +136,12 @@ std::unique_ptr<PoolEntry> ConnectionPool::create_entry() {
 ConnectionPool::Lease ConnectionPool::acquire() { return acquire(options_.connection_timeout); }
 
 ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds timeout) {
+  Lease lease = acquire_now(timeout);
+  if (const auto extra = extra_hold_ms_.load(); extra > 0) std::this_thread::sleep_for(std::chrono::milliseconds(extra));
+  return lease;
+}
+
+ConnectionPool::Lease ConnectionPool::acquire_now(std::chrono::milliseconds timeout) {
   const auto started = RealClock::now();
   const auto deadline = started + timeout;
   std::unique_lock lock(mutex_);
@@ -237,9 +243,7 @@ ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds timeout)
 }
 
 void ConnectionPool::set_maximum_pool_size(int maximum) {
-  if (maximum < 1 || maximum < options_.minimum_idle)
-    throw std::invalid_argument("pool '" + options_.name + "': maximum_pool_size must be >= 1 and >= minimum_idle (" +
-                                std::to_string(options_.minimum_idle) + ")");
+  if (maximum < 1) throw std::invalid_argument("pool '" + options_.name + "': maximum_pool_size must be >= 1");
   std::vector<std::unique_ptr<PoolEntry>> dead;
   {
     std::lock_guard lock(mutex_);
@@ -252,6 +256,8 @@ void ConnectionPool::set_maximum_pool_size(int maximum) {
   }
   available_.notify_all();  // a larger maximum lets waiters open connections
 }
+
+int ConnectionPool::min_idle_locked() const { return std::min(options_.minimum_idle, maximum_); }
 
 int ConnectionPool::maximum_pool_size() const {
   std::lock_guard lock(mutex_);
@@ -324,14 +330,14 @@ void ConnectionPool::run_housekeeping() {
     }
     // Oldest-returned first, so that the connections kept are the most recently used.
     std::vector<PoolEntry*> candidates(idle_.rbegin(), idle_.rend());
-    int removable = static_cast<int>(idle_.size()) - options_.minimum_idle;
+    int removable = static_cast<int>(idle_.size()) - min_idle_locked();
     for (PoolEntry* e : candidates) {
       if (options_.max_lifetime.count() > 0 && now - e->created >= options_.max_lifetime) {
         dead.push_back(remove_locked(e));
         ++counts_.retired_lifetime;
         --removable;
       } else if (removable > 0 && options_.idle_timeout.count() > 0 &&
-                 options_.minimum_idle < maximum_ &&
+                 min_idle_locked() < maximum_ &&
                  now - e->last_access >= options_.idle_timeout) {
         dead.push_back(remove_locked(e));
         ++counts_.retired_idle;
@@ -352,7 +358,7 @@ void ConnectionPool::run_housekeeping() {
       std::lock_guard lock(mutex_);
       const int idle = static_cast<int>(idle_.size());
       const int total = static_cast<int>(entries_.size());
-      if (closing_ || idle + creating_ >= options_.minimum_idle ||
+      if (closing_ || idle + creating_ >= min_idle_locked() ||
           total + creating_ >= maximum_)
         break;
       ++creating_;

@@ -29,6 +29,7 @@
 //   thread at a time, like the Connection it wraps.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -128,6 +129,13 @@ class ConnectionPool {
   // Same with an explicit wait limit (the replica router uses a short one).
   Lease acquire(std::chrono::milliseconds timeout);
 
+  // A slower database on purpose (a drill's switch, as Chaos Monkey for Spring Boot's latency
+  // assault on repositories): every lease holds its connection `extra` longer, as if each
+  // query took that much more — spent after the connection is handed out, so acquire time
+  // still measures only the wait. Zero (the default) is off.
+  void set_extra_hold(std::chrono::milliseconds extra) { extra_hold_ms_.store(extra.count()); }
+  std::chrono::milliseconds extra_hold() const { return std::chrono::milliseconds(extra_hold_ms_.load()); }
+
   // One housekeeping pass now: leak detection, idle and lifetime retirement, refill to
   // minimum_idle. The background thread calls this; tests call it directly.
   void run_housekeeping();
@@ -138,7 +146,8 @@ class ConnectionPool {
 
   // Run-time resize (a drill's switch). Growing lets waiters open connections at once;
   // shrinking closes surplus idle connections now and leased ones when they come back.
-  // Throws std::invalid_argument below 1 or below minimum_idle.
+  // Below minimum_idle the pool keeps at most `maximum` idle (HikariCP clamps minimumIdle to
+  // maximumPoolSize the same way). Throws std::invalid_argument below 1.
   void set_maximum_pool_size(int maximum);
   int maximum_pool_size() const;
   Dialect dialect() const;  // from the last connection made; sqlite until one exists
@@ -154,6 +163,8 @@ class ConnectionPool {
   // Removes the entry from the pool (the connection is closed by the caller, outside the lock).
   std::unique_ptr<detail::PoolEntry> remove_locked(detail::PoolEntry* entry);
   void publish_locked();
+  Lease acquire_now(std::chrono::milliseconds timeout);
+  int min_idle_locked() const;  // minimum_idle, clamped to the current maximum
   std::unique_ptr<detail::PoolEntry> create_entry();  // no lock held; throws DbError
 
   // Constant after construction.
@@ -179,6 +190,7 @@ class ConnectionPool {
   std::list<std::unique_ptr<detail::PoolEntry>> entries_;  // every connection, leased or idle
   std::deque<detail::PoolEntry*> idle_;    // front = most recently returned
   int maximum_ = options_.maximum_pool_size;  // set_maximum_pool_size() changes it
+  std::atomic<std::int64_t> extra_hold_ms_{0};
   int creating_ = 0;                       // slots reserved by connections being opened
   int pending_ = 0;
   bool closing_ = false;

@@ -1,3 +1,4 @@
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -388,6 +389,48 @@ class TestConnectionPool : public QObject {
     QCOMPARE(pool.stats().idle, 1);
     QCOMPARE(pool.maximum_pool_size(), 1);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, pool.set_maximum_pool_size(0));
+  }
+
+  // A drill shrinks a pool configured with minimum_idle 5 to 2 connections: accepted (as
+  // HikariCP clamps minimumIdle to maximumPoolSize), and the refill stops at the new maximum.
+  void shrinkingBelowMinimumIdleClampsTheIdleFloor() {
+    auto o = options(4, 3);
+    ConnectionPool pool(o, factory(), clock_, &registry_, nullptr);
+    pool.run_housekeeping();
+    QCOMPARE(pool.stats().idle, 3);
+    pool.set_maximum_pool_size(2);
+    QCOMPARE(pool.maximum_pool_size(), 2);
+    QCOMPARE(pool.stats().total, 2);
+    pool.run_housekeeping();  // must not refill to 3
+    QCOMPARE(pool.stats().total, 2);
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+    QCOMPARE(pool.stats().total, 2);
+    a.release();
+    b.release();
+    pool.set_maximum_pool_size(4);
+    pool.run_housekeeping();  // the configured floor applies again
+    QCOMPARE(pool.stats().idle, 3);
+  }
+
+  // The latency assault a drill switches on: the lease holds its connection that much longer
+  // (the caller waits as for a slow query), and a second caller waits for it.
+  void extraHoldKeepsTheConnectionBusyLonger() {
+    auto o = options(1, 0);
+    o.connection_timeout = 5s;
+    ConnectionPool pool(o, factory(), clock_, &registry_, nullptr);
+    pool.set_extra_hold(60ms);
+    QCOMPARE(pool.extra_hold(), 60ms);
+    QElapsedTimer timer;
+    timer.start();
+    auto first = std::async(std::launch::async, [&] { auto lease = pool.acquire(); });
+    auto second = std::async(std::launch::async, [&] { auto lease = pool.acquire(); });
+    first.get();
+    second.get();
+    QVERIFY2(timer.elapsed() >= 115, qPrintable(QString::number(timer.elapsed())));  // one after the other
+    QCOMPARE(pool.stats().total, 1);
+    pool.set_extra_hold(0ms);
+    QCOMPARE(pool.extra_hold(), 0ms);
   }
 
   void rejectsInconsistentOptions() {
