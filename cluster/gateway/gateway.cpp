@@ -105,6 +105,7 @@ struct Gateway::Exchange {
   Responder responder{nullptr};
   std::optional<auth::Identity> identity;
   std::vector<Header> extra_headers;  // X-RateLimit-* for every answer after the limiter
+  RateLimitSpec rate_limit;           // the route's, with the run-time overrides applied
   std::optional<runtime::Retry::Call> call;
   bool breaker_permit = false;
   bool idempotent = false;
@@ -368,6 +369,16 @@ void Gateway::add_switches(runtime::RuntimeSettings& switches) {
       "gateway.ratelimit.enabled", "Redis rate limiting on every route that has it",
       [this] { return rate_limit_on_.load(); },
       [this](bool on) { rate_limit_on_.store(on && deps_.limiter != nullptr); });
+  // The manifests give the load room (10000/s); a drill lowers the bucket to the guide's
+  // 100/s, burst 200, to show a noisy user being limited. 0: each route's configured value.
+  switches.add_integer(
+      "gateway.ratelimit.replenish-rate", "token bucket refill per second on every limited route (0: as configured)", 0,
+      1'000'000'000, [this] { return std::int64_t(replenish_override_.load()); },
+      [this](std::int64_t v) { replenish_override_.store(int(v)); });
+  switches.add_integer(
+      "gateway.ratelimit.burst-capacity", "token bucket size on every limited route (0: as configured)", 0,
+      1'000'000'000, [this] { return std::int64_t(burst_override_.load()); },
+      [this](std::int64_t v) { burst_override_.store(int(v)); });
   switches.add_bool(
       "gateway.cache.enabled", "response cache on cacheable routes", [this] { return cache_on_.load(); },
       [this](bool on) { cache_on_.store(on); });
@@ -404,11 +415,14 @@ void Gateway::handle(RouteState& route, const Request& request, Responder respon
 }
 
 void Gateway::rate_limit_then_continue(const std::shared_ptr<Exchange>& ex) {
-  const RateLimitSpec& spec = ex->route->spec.rate_limit;
+  ex->rate_limit = ex->route->spec.rate_limit;
+  if (const int v = replenish_override_.load(); v > 0) ex->rate_limit.replenish_rate = v;
+  if (const int v = burst_override_.load(); v > 0) ex->rate_limit.burst_capacity = v;
+  const RateLimitSpec& spec = ex->rate_limit;
   if (!spec.enabled || !rate_limit_on_.load()) return serve(ex);
   auto decided = [this, ex](const RateLimitDecision& d) {
     if (closing_.load()) return;
-    RedisRateLimiter::add_response_headers(d, ex->route->spec.rate_limit, ex->extra_headers);
+    RedisRateLimiter::add_response_headers(d, ex->rate_limit, ex->extra_headers);
     if (d.allowed) return serve(ex);
     if (d.redis_failed)
       return finish(ex, Response::error(503, "rate_limiter_unavailable",
@@ -421,7 +435,7 @@ void Gateway::rate_limit_then_continue(const std::shared_ptr<Exchange>& ex) {
   // Pipelined on this I/O thread when the limiter has the async client; else on the executor.
   if (deps_.limiter->has_async()) return deps_.limiter->allow_async(key, spec, std::move(decided));
   auto task = [this, ex, key = std::move(key), decided = std::move(decided)] {
-    decided(deps_.limiter->allow(key, ex->route->spec.rate_limit));
+    decided(deps_.limiter->allow(key, ex->rate_limit));
   };
   if (deps_.executor.submit(std::move(task)) == runtime::BoundedExecutor::Submitted::rejected)
     finish(ex, Response::error(503, "overloaded", "executor queue is full", ex->request.request_id)

@@ -134,6 +134,7 @@ class Gateway {
   std::unique_ptr<Metrics> metrics_;
 
   std::atomic<bool> rate_limit_on_;
+  std::atomic<int> replenish_override_{0}, burst_override_{0};  // 0: the route's own
   std::atomic<bool> cache_on_;
   std::atomic<bool> closing_{false};
 };

@@ -91,6 +91,35 @@ class TestGatewayRateLimit : public QObject {
     QVERIFY(scrape(gw.port, "gateway_requests_total", {"route=\"cart\"", "status=\"429\""}) >= 1);
   }
 
+  // The drill's switch: the manifests' roomy bucket lowered at run time for one noisy user,
+  // the others keeping buckets of their own; 0 puts the configured values back.
+  void runTimeSwitchesLowerTheBucket() {
+    RedisServer redis;
+    GatewayProcess gw(env_with(*upstream, *keys, redis,
+                               {{"GATEWAY_RATELIMIT_REPLENISH_RATE", "10000"}, {"GATEWAY_RATELIMIT_BURST_CAPACITY", "20000"}}));
+    QVERIFY2(gw.wait_started() > 0, gw.output.constData());
+    const std::string admin = bearer(keys->token("root", {"user", "admin"}));
+    auto patch = [&](const char* json) {
+      return http_request(gw.port, "PATCH", "/admin/settings", json, admin + "Content-Type: application/json\r\n");
+    };
+    const std::string noisy = bearer(keys->token("noisy"));
+    QCOMPARE(gw.get("/api/cart", noisy)->header("x-ratelimit-burst-capacity"), std::string("20000"));
+    QCOMPARE(patch("{\"gateway.ratelimit.replenish-rate\": 1, \"gateway.ratelimit.burst-capacity\": 3}")->status, 200);
+    int denied = 0;
+    for (int i = 0; i < 12; ++i) {
+      auto r = gw.get("/api/cart", noisy);
+      QVERIFY(r);
+      if (r->status == 429) ++denied;
+      else QCOMPARE(r->header("x-ratelimit-burst-capacity"), std::string("3"));
+    }
+    QVERIFY2(denied >= 6, qPrintable(QString::number(denied)));
+    QCOMPARE(gw.get("/api/cart", bearer(keys->token("quiet")))->status, 200);  // a bucket of its own
+    QCOMPARE(patch("{\"gateway.ratelimit.replenish-rate\": 0, \"gateway.ratelimit.burst-capacity\": 0}")->status, 200);
+    auto back = gw.get("/api/cart", bearer(keys->token("later")));
+    QCOMPARE(back->status, 200);
+    QCOMPARE(back->header("x-ratelimit-burst-capacity"), std::string("20000"));
+  }
+
   void anonymousCallersAreLimitedByAddress() {
     RedisServer redis;
     GatewayProcess gw(env_with(*upstream, *keys, redis,
