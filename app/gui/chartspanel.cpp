@@ -30,6 +30,41 @@ double niceCeiling(double v) {
   return 10 * magnitude;
 }
 
+// The points of `buffer` (sorted by x) that draw the same line over [from, to] on a plot with
+// `columns` buckets: all of them when there are few, else per bucket the lowest and the highest
+// (in time order, so a spike stays a spike); plus the nearest point outside each edge, so the
+// line reaches the axes.
+QList<QPointF> decimate(const QList<QPointF>& buffer, double from, double to, int columns) {
+  const auto byX = [](const QPointF& p, double x) { return p.x() < x; };
+  auto first = std::lower_bound(buffer.begin(), buffer.end(), from, byX);
+  auto last = std::upper_bound(buffer.begin(), buffer.end(), to, [](double x, const QPointF& p) { return x < p.x(); });
+  if (first != buffer.begin()) --first;
+  if (last != buffer.end()) ++last;
+  QList<QPointF> out;
+  if (last - first <= 2 * columns) {
+    out.reserve(last - first);
+    for (auto it = first; it != last; ++it) out.append(*it);
+    return out;
+  }
+  out.reserve(2 * columns + 2);
+  const double width = (to - from) / columns;
+  for (auto it = first; it != last;) {
+    const double bucket = std::floor((it->x() - from) / width);
+    auto low = it, high = it;
+    for (; it != last && std::floor((it->x() - from) / width) == bucket; ++it) {
+      if (it->y() < low->y()) low = it;
+      if (it->y() > high->y()) high = it;
+    }
+    if (low == high) {
+      out.append(*low);
+    } else {
+      out.append(low->x() < high->x() ? *low : *high);
+      out.append(low->x() < high->x() ? *high : *low);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
@@ -87,6 +122,9 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
   addLine(replicas, Series::UtilizationCurrent, tr("utilization"), QColor(0xef, 0x8f, 0x00), true);
   addLine(replicas, Series::UtilizationTarget, tr("target"), QColor(0x61, 0x61, 0x61), true, Qt::DotLine);
   m_plots = {latency, throughput, errors, replicas};
+  for (Line& line : m_lines)
+    for (int i = 0; i < m_plots.size(); ++i)
+      if (m_plots[i].chart->series().contains(line.series)) line.plot = i;
 
   auto* grid = new QGridLayout;
   grid->setSpacing(4);
@@ -98,16 +136,16 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
 
   connect(m_window, &QComboBox::currentIndexChanged, this, [this] {
     m_zoomed = false;
-    tick(m_lastTickMs);
+    if (!m_paused) redraw(true);
   });
   connect(m_pause, &QToolButton::toggled, this, [this](bool paused) {
     m_paused = paused;
-    if (!paused) tick(m_lastTickMs);
+    if (!paused) redraw(true);
   });
   connect(m_live, &QToolButton::clicked, this, [this] {
     m_zoomed = false;
     m_pause->setChecked(false);
-    tick(m_lastTickMs);
+    redraw(true);
   });
   connect(m_hpa, &QComboBox::currentTextChanged, this, &ChartsPanel::hpaChanged);
   tick(QDateTime::currentMSecsSinceEpoch());
@@ -179,14 +217,36 @@ void ChartsPanel::addSample(Series series, qint64 tMs, double value) {
 
 void ChartsPanel::tick(qint64 nowMs) {
   m_lastTickMs = nowMs;
-  if (m_paused) return;
-  for (Line& line : m_lines) {
-    if (!line.dirty || !line.series) continue;
-    line.series->replace(line.buffer);
-    line.dirty = false;
+  if (!m_paused) redraw(false);
+}
+
+void ChartsPanel::redraw(bool force) {
+  qint64 from = m_zoomFromMs, to = m_zoomToMs;
+  qint64 stepMs = 1000;
+  if (!m_zoomed) {
+    const qint64 span = qint64(m_window->currentData().toInt()) * 1000;
+    double plotWidth = m_plots.isEmpty() ? 0 : m_plots.first().chart->plotArea().width();
+    if (plotWidth < 50) plotWidth = 600;  // not laid out yet
+    stepMs = std::max<qint64>(1000, qint64(double(span) / plotWidth));
+    to = (m_lastTickMs + stepMs - 1) / stepMs * stepMs;  // whole pixels
+    from = to - span;
   }
-  if (!m_zoomed) setWindow(nowMs - qint64(m_window->currentData().toInt()) * 1000, nowMs);
-  fitValueAxes();
+  const bool moved = from != m_shownFromMs || to != m_shownToMs;
+  // A window that moves less than a pixel a second takes its new points when it moves.
+  const bool takeNew = force || moved || stepMs <= 1000 || m_zoomed;
+  bool changed = false;
+  for (Line& line : m_lines) {
+    if (!line.series || !(moved || force || (line.dirty && takeNew))) continue;
+    const double plotWidth = m_plots.value(line.plot).chart ? m_plots[line.plot].chart->plotArea().width() : 0;
+    line.shown = decimate(line.buffer, double(from), double(to), int((plotWidth < 50 ? 600 : plotWidth) / 2));
+    line.series->replace(line.shown);
+    line.dirty = false;
+    changed = true;
+  }
+  m_shownFromMs = from;
+  m_shownToMs = to;
+  if (moved && !m_zoomed) setWindow(from, to);
+  if (changed || moved) fitValueAxes();
 }
 
 void ChartsPanel::setWindow(qint64 fromMs, qint64 toMs) {
@@ -198,23 +258,28 @@ void ChartsPanel::setWindow(qint64 fromMs, qint64 toMs) {
 
 void ChartsPanel::zoomedTo(qint64 fromMs, qint64 toMs) {
   m_zoomed = true;
+  m_zoomFromMs = fromMs;
+  m_zoomToMs = toMs;
   setWindow(fromMs, toMs);
-  fitValueAxes();
+  redraw(true);  // the zoomed span at full detail
 }
 
+// Each value axis from 0 to a round number above the highest point shown (the decimated points
+// keep every bucket's highest, so this is the window's peak).
 void ChartsPanel::fitValueAxes() {
-  if (m_plots.isEmpty()) return;
-  const double from = double(m_plots.first().time->min().toMSecsSinceEpoch());
-  const double to = double(m_plots.first().time->max().toMSecsSinceEpoch());
+  const double from = double(m_shownFromMs), to = double(m_shownToMs);
   QHash<QValueAxis*, double> peak;
   for (int i = 0; i < int(Series::Count); ++i) {
     QValueAxis* axis = m_axisOf[i];
     if (!axis) continue;
     double& p = peak[axis];
-    for (const QPointF& point : m_lines[i].buffer)
+    for (const QPointF& point : m_lines[i].shown)
       if (point.x() >= from && point.x() <= to) p = std::max(p, point.y());
   }
-  for (auto it = peak.begin(); it != peak.end(); ++it) it.key()->setRange(0, niceCeiling(it.value() * 1.1));
+  for (auto it = peak.begin(); it != peak.end(); ++it) {
+    const double top = niceCeiling(it.value() * 1.1);
+    if (it.key()->max() != top || it.key()->min() != 0) it.key()->setRange(0, top);
+  }
 }
 
 void ChartsPanel::clear() {
@@ -222,10 +287,12 @@ void ChartsPanel::clear() {
     line.buffer.clear();
     line.dirty = true;
   }
-  tick(m_lastTickMs);
+  if (!m_paused) redraw(true);
 }
 
 int ChartsPanel::pointCount(Series s) const { return int(m_lines[index(s)].series->count()); }
+
+int ChartsPanel::heldCount(Series s) const { return int(m_lines[index(s)].buffer.size()); }
 
 QXYSeries* ChartsPanel::series(Series s) const { return m_lines[index(s)].series; }
 

@@ -2,11 +2,14 @@
 // error rate, and replicas (current vs desired) with the HPA's target and current
 // utilization — over one shared time axis.
 //
-// Data arrive as samples (addSample); nothing is drawn until tick(), which calls
-// QXYSeries::replace() once per series with its preallocated buffer (the Qt Charts audio
-// example's pattern), then moves the shared time window. Pause freezes the view (samples keep
-// being stored); a rubber band zooms every chart to the same span; "Live" returns to the
-// moving window.
+// Data arrive as samples (addSample) into a preallocated buffer per series (1 h at 1 s);
+// nothing is drawn until tick(), which calls QXYSeries::replace() once per changed series (the
+// Qt Charts audio example's pattern) with only what the window shows, decimated to the plot's
+// width (per two pixel columns the lowest and the highest point, so spikes survive), and moves
+// the shared time window in whole pixels: a 1 h window on a 400 px plot moves every 9 s, not
+// every second by a tenth of a pixel, which redrew every held point each second and stalled the
+// GUI for 50-120 ms (tests/bench/console). Pause freezes the view (samples keep being stored); a
+// rubber band zooms every chart to the same span; "Live" returns to the moving window.
 //
 // Thread-safety: GUI thread only. Lifetime: owns its charts.
 #pragma once
@@ -51,7 +54,8 @@ class ChartsPanel : public QWidget {
   void clear();
 
   bool isPaused() const { return m_paused; }
-  int pointCount(Series series) const;  // points shown after the last tick
+  int pointCount(Series series) const;  // points shown after the last tick (decimated)
+  int heldCount(Series series) const;   // points stored (at most 1 h at one per second)
   QXYSeries* series(Series series) const;
   // The HPA whose replicas the replica chart shows; the panel offers the list, the window
   // fills it.
@@ -64,7 +68,9 @@ class ChartsPanel : public QWidget {
  private:
   struct Line {
     QLineSeries* series = nullptr;
+    int plot = 0;           // index in m_plots
     QList<QPointF> buffer;  // reserved to capacity at construction; oldest first
+    QList<QPointF> shown;   // what the series holds: the window's points, decimated
     bool dirty = false;
   };
   struct Plot {
@@ -79,6 +85,7 @@ class ChartsPanel : public QWidget {
   void addLine(Plot& plot, Series series, const QString& name, const QColor& color, bool secondaryAxis = false,
                Qt::PenStyle style = Qt::SolidLine);
   void setWindow(qint64 fromMs, qint64 toMs);
+  void redraw(bool force);
   void fitValueAxes();
   void zoomedTo(qint64 fromMs, qint64 toMs);
 
@@ -95,6 +102,8 @@ class ChartsPanel : public QWidget {
   bool m_zoomed = false;
   bool m_syncing = false;
   qint64 m_lastTickMs = 0;
+  qint64 m_shownFromMs = 0, m_shownToMs = 0;  // the time window the series were cut to
+  qint64 m_zoomFromMs = 0, m_zoomToMs = 0;
 };
 
 }  // namespace mambogo::gui
