@@ -532,6 +532,54 @@
         <source>Connect to a cluster or launch the local one first</source>
         <translation>Zuerst mit einem Cluster verbinden oder den lokalen starten</translation>
     </message>
+    <message>
+        <source>Predict first</source>
+        <translation>Erst vorhersagen</translation>
+    </message>
+    <message>
+        <source>Interview mode: answer the drill&apos;s questions with numbers before it runs; the report scores them</source>
+        <translation>Interview-Modus: die Fragen der Übung vor dem Start mit Zahlen beantworten; der Bericht bewertet sie</translation>
+    </message>
+    <message>
+        <source>Predictions</source>
+        <translation>Vorhersagen</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Predict first&lt;/b&gt; (tick the box next to Run):&lt;/p&gt;&lt;ul&gt;</source>
+        <translation>&lt;p&gt;&lt;b&gt;Erst vorhersagen&lt;/b&gt; (Kästchen neben „Übung starten“ ankreuzen):&lt;/p&gt;&lt;ul&gt;</translation>
+    </message>
+    <message>
+        <source>predicted</source>
+        <translation>vorhergesagt</translation>
+    </message>
+    <message>
+        <source>Predict first: %1</source>
+        <translation>Erst vorhersagen: %1</translation>
+    </message>
+    <message>
+        <source>Run with these predictions</source>
+        <translation>Mit diesen Vorhersagen starten</translation>
+    </message>
+    <message>
+        <source>What do you expect? Each answer within its tolerance scores 100.</source>
+        <translation>Was erwarten Sie? Jede Antwort innerhalb ihrer Toleranz erhält 100 Punkte.</translation>
+    </message>
+    <message>
+        <source> — prediction score %1/100</source>
+        <translation> — Vorhersage-Punktzahl %1/100</translation>
+    </message>
+    <message>
+        <source>%1/100</source>
+        <translation>%1/100</translation>
+    </message>
+    <message>
+        <source>predicted %1, measured %2 %3</source>
+        <translation>vorhergesagt %1, gemessen %2 %3</translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>nichts</translation>
+    </message>
 </context>
 <context>
     <name>mambogo::gui::EventsPanel</name>

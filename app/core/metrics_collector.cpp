@@ -178,11 +178,16 @@ double MetricsCollector::sampleSum(const QString& app, const QString& name, cons
   for (const PodState& pod : m_pods) {
     if (pod.app != app || pod.lastUpdateMs != m_lastRoundMs) continue;  // gone, or not answering
     double podSum = Values::kNaN;
+    bool exported = false;
     for (const prom::Sample& s : pod.samples) {
       if (s.name != wanted) continue;
+      exported = true;
       const bool match = std::all_of(want.begin(), want.end(), [&s](const auto& kv) { return s.label(kv.first) == kv.second; });
       if (match) podSum = addKnown(podSum, s.value);
     }
+    // A pod that exports the sample but no series with these labels counts 0 (no 429 answered
+    // yet is zero 429s); a pod without the sample at all knows nothing about it.
+    if (std::isnan(podSum) && exported) podSum = 0;
     if (std::isnan(podSum)) continue;
     result = std::isnan(result) ? podSum : maxOverPods ? std::max(result, podSum) : result + podSum;
   }

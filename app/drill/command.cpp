@@ -53,7 +53,13 @@ int check(const QStringList& files) {
     const QString file = findDrill(name);
     try {
       const Drill d = loadDrillFile(file.isEmpty() ? name : file);
-      say(QStringLiteral("%1: ok (%2 steps, %3 expectations)").arg(d.file).arg(d.method.size()).arg(d.expectations.size()));
+      QStringList predictions;
+      for (const Prediction& p : d.predictions) predictions << p.id;
+      say(QStringLiteral("%1: ok (%2 steps, %3 expectations%4)")
+              .arg(d.file)
+              .arg(d.method.size())
+              .arg(d.expectations.size())
+              .arg(predictions.isEmpty() ? QString() : QStringLiteral("; predict: %1").arg(predictions.join(QStringLiteral(", ")))));
     } catch (const DrillError& e) {
       complain(QString::fromUtf8(e.what()));
       ++bad;
@@ -65,14 +71,15 @@ int check(const QStringList& files) {
 // Runs the drill on a connected session; the event loop ends with the exit code.
 class Run : public QObject {
  public:
-  Run(Drill drill, core::ConnectionSettings settings, DrillRunner::Options options, QString html, QString pdf)
-      : m_drill(std::move(drill)), m_html(std::move(html)), m_pdf(std::move(pdf)) {
+  Run(Drill drill, QHash<QString, double> predictions, core::ConnectionSettings settings, DrillRunner::Options options,
+      QString html, QString pdf)
+      : m_drill(std::move(drill)), m_predictions(std::move(predictions)), m_html(std::move(html)), m_pdf(std::move(pdf)) {
     m_session = new core::ClusterSession(std::move(settings), this);
     m_runner = new DrillRunner(m_session, std::move(options), this);
     connect(m_runner, &DrillRunner::progress, this, [](const QString& line) { say(line); });
     connect(m_runner, &DrillRunner::finished, this, [this](const DrillResult& r) { report(r); });
     // Give the informers and the collector a moment to fill before the load starts.
-    QTimer::singleShot(3000, this, [this] { m_runner->start(m_drill); });
+    QTimer::singleShot(3000, this, [this] { m_runner->start(m_drill, m_predictions); });
   }
   int exitCode() const { return m_exit; }
   DrillRunner* runner() const { return m_runner; }
@@ -94,6 +101,7 @@ class Run : public QObject {
   }
 
   Drill m_drill;
+  QHash<QString, double> m_predictions;
   QString m_html, m_pdf;
   core::ClusterSession* m_session = nullptr;
   DrillRunner* m_runner = nullptr;
@@ -121,7 +129,11 @@ int runDrillCommand(int argc, char** argv) {
   const QCommandLineOption gateway(QStringLiteral("gateway"), QStringLiteral("Gateway URL (default: the gateway Service's address)."), QStringLiteral("URL"));
   const QCommandLineOption token(QStringLiteral("token"), QStringLiteral("File with the user token for the load."), QStringLiteral("FILE"));
   const QCommandLineOption adminToken(QStringLiteral("admin-token"), QStringLiteral("File with an admin token (setting steps)."), QStringLiteral("FILE"));
-  parser.addOptions({html, pdf, fast, kubeconfig, context, gateway, token, adminToken});
+  const QCommandLineOption predict(QStringLiteral("predict"),
+                                   QStringLiteral("Predict first: your number for one of the drill's predictions "
+                                                  "(`mambogo drill check NAME` lists them); scored in the report. Repeatable."),
+                                   QStringLiteral("ID=VALUE"));
+  parser.addOptions({html, pdf, fast, kubeconfig, context, gateway, token, adminToken, predict});
   parser.process(app);
   const QStringList args = parser.positionalArguments();
   const QString command = args.value(1);
@@ -149,6 +161,24 @@ int runDrillCommand(int argc, char** argv) {
   } catch (const DrillError& e) {
     complain(QString::fromUtf8(e.what()));
     return 2;
+  }
+  QHash<QString, double> predictions;
+  for (const QString& item : parser.values(predict)) {
+    const QString id = item.section(QLatin1Char('='), 0, 0).trimmed();
+    bool isNumber = false;
+    const double value = item.section(QLatin1Char('='), 1).trimmed().toDouble(&isNumber);
+    if (!drill.prediction(id)) {
+      QStringList known;
+      for (const Prediction& p : drill.predictions) known << p.id;
+      complain(QStringLiteral("--predict %1: drill %2 has no prediction \"%3\" (it has: %4)")
+                   .arg(item, drill.id, id, known.isEmpty() ? QStringLiteral("none") : known.join(QStringLiteral(", "))));
+      return 2;
+    }
+    if (!isNumber || !item.contains(QLatin1Char('='))) {
+      complain(QStringLiteral("--predict %1: not ID=NUMBER").arg(item));
+      return 2;
+    }
+    predictions.insert(id, value);
   }
   if (parser.isSet(fast)) drill = drill.scaled(drill.fastScale);
 
@@ -189,7 +219,7 @@ int runDrillCommand(int argc, char** argv) {
 
   int exitCode = 3;
   {
-    Run run(drill, settings, options, parser.value(html), parser.value(pdf));
+    Run run(drill, predictions, settings, options, parser.value(html), parser.value(pdf));
     exitCode = QCoreApplication::exec();
   }
   if (launcher && launcher->ownsCluster()) {

@@ -26,7 +26,7 @@ DrillError::DrillError(QString f, int l, QString r)
 
 bool Check::isProbe(const QString& text) {
   static const QRegularExpression re(QStringLiteral(
-      R"(^(delta:)?(load\.\w+|(service|breaker|hpa|deployment)\.[\w.-]+\.[\w.-]+|(metric|max|rate)\.[\w-]+\.\w+(\{.*\})?)$)"));
+      R"(^(delta:)?(load\.\w+|burst\.[\w-]+\.(sent|ok|limited|failed)|(service|breaker|hpa|deployment)\.[\w.-]+\.[\w.-]+|(metric|max|rate)\.[\w-]+\.\w+(\{.*\})?)$)"));
   return re.match(text).hasMatch();
 }
 
@@ -52,7 +52,7 @@ std::optional<Check> Check::parse(const QString& text, QString* why) {
   const double n = c.value.toDouble(&ok);
   if (ok) c.number = n;
   if (!isProbe(c.probe)) {
-    *why = QStringLiteral("unknown probe \"%1\" (load.*, service.APP.*, breaker.APP.NAME, hpa.NAME.*, deployment.NAME.*, "
+    *why = QStringLiteral("unknown probe \"%1\" (load.*, burst.ID.*, service.APP.*, breaker.APP.NAME, hpa.NAME.*, deployment.NAME.*, "
                           "metric|max|rate.APP.SAMPLE{...}, each optionally prefixed delta:)")
                .arg(c.probe);
     return std::nullopt;
@@ -108,6 +108,11 @@ QString Step::describe() const {
           .arg(setting, value.isString() ? value.toString() : QString::fromUtf8(QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact)).mid(1).chopped(1), service);
     case Kind::Scale: return QCoreApplication::translate("Drill", "scale %1 to %2").arg(deployment).arg(replicas);
     case Kind::Mark: return note;
+    case Kind::Burst:
+      return QCoreApplication::translate("Drill", "burst: %1 req/s for %2 s on %3 as the %4 token's user")
+          .arg(burstRate)
+          .arg(burstDurationS)
+          .arg(burstPath, burstAs);
   }
   return {};
 }
@@ -222,7 +227,7 @@ class Parser {
   }
 
   Step step(const YAML::Node& node, const QString& path, bool timed) const {
-    if (timed) onlyKeys(node, path, {"id", "at", "fault", "recover", "setting", "scale", "mark"});
+    if (timed) onlyKeys(node, path, {"id", "at", "fault", "recover", "setting", "scale", "mark", "burst"});
     else onlyKeys(node, path, {"id", "fault", "recover", "setting", "scale", "mark"});
     Step s;
     s.line = node.Mark().line + 1;
@@ -276,7 +281,23 @@ class Parser {
       s.kind = Step::Kind::Mark;
       s.note = text(node["mark"], path + QStringLiteral(".mark"));
     }
-    if (actions != 1) fail(node, path, QStringLiteral("needs exactly one of fault, recover, setting, scale, mark"));
+    if (node["burst"]) {
+      ++actions;
+      const YAML::Node n = node["burst"];
+      const QString p = path + QStringLiteral(".burst");
+      onlyKeys(n, p, {"rate", "duration", "path", "as"});
+      require(n, p, {"rate", "duration"});
+      s.kind = Step::Kind::Burst;
+      s.burstRate = number(n["rate"], p + QStringLiteral(".rate"), 1, 2000);
+      s.burstDurationS = duration(n["duration"], p + QStringLiteral(".duration"));
+      if (s.burstDurationS <= 0 || s.burstDurationS > 120) fail(n["duration"], p + QStringLiteral(".duration"), QStringLiteral("must be in 0..120 s"));
+      s.burstPath = n["path"] ? text(n["path"], p + QStringLiteral(".path")) : QStringLiteral("/api/products");
+      if (!s.burstPath.startsWith(QLatin1Char('/'))) fail(n["path"], p + QStringLiteral(".path"), QStringLiteral("must start with /"));
+      s.burstAs = n["as"] ? text(n["as"], p + QStringLiteral(".as")) : QStringLiteral("admin");
+      if (s.burstAs != QLatin1String("admin") && s.burstAs != QLatin1String("user"))
+        fail(n["as"], p + QStringLiteral(".as"), QStringLiteral("must be admin or user"));
+    }
+    if (actions != 1) fail(node, path, QStringLiteral("needs exactly one of fault, recover, setting, scale, mark, burst"));
     return s;
   }
 
@@ -309,7 +330,7 @@ class Parser {
   }
 
   Drill drill(const YAML::Node& root) const {
-    onlyKeys(root, {}, {"title", "teaches", "proves", "questions", "profile", "fast", "seed", "load", "hypothesis", "method", "expect", "rollback", "abort"});
+    onlyKeys(root, {}, {"title", "teaches", "proves", "questions", "profile", "fast", "seed", "load", "hypothesis", "method", "expect", "rollback", "abort", "predict"});
     Drill d;
     d.file = m_file;
     d.id = drillId(m_file);
@@ -388,10 +409,45 @@ class Parser {
       }
       d.expectations << e;
     }
+    // burst.ID.* probes must name a burst step.
+    auto checkBurstProbes = [&](const Check& c, int line) {
+      for (const QString& probe : {c.probe, c.valueProbe.value_or(QString())}) {
+        const QString name = probe.startsWith(QLatin1String("delta:")) ? probe.mid(6) : probe;
+        if (!name.startsWith(QLatin1String("burst."))) continue;
+        const QString id = name.section(QLatin1Char('.'), 1, 1);
+        const Step* target = d.step(id);
+        if (!target || target->kind != Step::Kind::Burst)
+          throw DrillError(m_file, line, QStringLiteral("%1: \"%2\" is not the id of a burst step").arg(c.text, id));
+      }
+    };
+    for (const Expectation& e : d.expectations) checkBurstProbes(e.check, e.line);
+    for (const Check& c : d.hypothesis) checkBurstProbes(c, c.line);
     if (const YAML::Node a = root["abort"]) {
       onlyKeys(a, QStringLiteral("abort"), {"checks", "for"});
       if (a["checks"]) d.abortChecks = checks(a["checks"], QStringLiteral("abort.checks"));
       if (a["for"]) d.abortForS = duration(a["for"], QStringLiteral("abort.for"));
+    }
+    if (const YAML::Node list = root["predict"]) {
+      if (!list.IsSequence()) fail(list, QStringLiteral("predict"), QStringLiteral("must be a list of predictions"));
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const YAML::Node n = list[i];
+        const QString p = QStringLiteral("predict[%1]").arg(i);
+        onlyKeys(n, p, {"id", "question", "expect", "unit", "tolerance"});
+        require(n, p, {"id", "question", "expect", "tolerance"});
+        Prediction pr;
+        pr.line = n.Mark().line + 1;
+        pr.id = text(n["id"], p + QStringLiteral(".id"));
+        if (!QRegularExpression(QStringLiteral("^[a-z0-9][a-z0-9-]*$")).match(pr.id).hasMatch())
+          fail(n["id"], p + QStringLiteral(".id"), QStringLiteral("must be lower-case letters, digits and dashes"));
+        if (d.prediction(pr.id)) fail(n["id"], p + QStringLiteral(".id"), QStringLiteral("\"%1\" is used twice").arg(pr.id));
+        pr.question = text(n["question"], p + QStringLiteral(".question"));
+        pr.expectation = text(n["expect"], p + QStringLiteral(".expect"));
+        if (d.expectationIndex(pr.expectation) < 0)
+          fail(n["expect"], p + QStringLiteral(".expect"), QStringLiteral("\"%1\" is not the name of an expectation").arg(pr.expectation));
+        if (n["unit"]) pr.unit = text(n["unit"], p + QStringLiteral(".unit"));
+        pr.tolerance = number(n["tolerance"], p + QStringLiteral(".tolerance"), 1e-9, 1e12);
+        d.predictions << pr;
+      }
     }
     return d;
   }
@@ -430,6 +486,24 @@ const Step* Drill::step(const QString& id) const {
   return nullptr;
 }
 
+int Drill::expectationIndex(const QString& name) const {
+  for (int i = 0; i < expectations.size(); ++i)
+    if (expectations[i].name == name) return i;
+  return -1;
+}
+
+const Prediction* Drill::prediction(const QString& id) const {
+  for (const Prediction& p : predictions)
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+int predictionScore(double predicted, double actual, double tolerance) {
+  const double excess = std::abs(predicted - actual) - tolerance;
+  if (excess <= 0) return 100;
+  return int(std::lround(100.0 * std::max(0.0, 1.0 - excess / (2 * tolerance))));
+}
+
 Drill Drill::scaled(double factor) const {
   Drill d = *this;
   auto sc = [factor](double s) { return s * factor; };
@@ -440,6 +514,7 @@ Drill Drill::scaled(double factor) const {
   for (Step& s : d.method) {
     s.atS = sc(s.atS);
     if (s.kind == Step::Kind::Fault) s.fault.durationS = std::max(1, int(std::lround(s.fault.durationS * factor)));
+    if (s.kind == Step::Kind::Burst) s.burstDurationS = sc(s.burstDurationS);
   }
   for (Expectation& e : d.expectations) e.withinS = sc(e.withinS);
   return d;

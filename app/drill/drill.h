@@ -22,12 +22,21 @@
 //     - {at: 40s, setting: {service: product-service, name: cache.l1.enabled, value: false}}
 //     - {at: 50s, scale: {deployment: order-service, replicas: 3}}
 //     - {at: 55s, mark: "note on the timeline"}
+//     - {id: noisy, at: 60s, burst: {rate: 400, duration: 5s, path: /api/products, as: admin}}
 //   expect:
 //     - {name: breaker opens, check: "breaker.order-service.payment-service == open", eventually: {after: outage, within: 15s}}
 //     - {check: "load.errorRate < 0.5", always: {after: start, until: end}}
 //     - {check: "metric.order-service.orders_in_state{state=\"PENDING_PAYMENT\"} == 0", at_end: true}
 //   rollback: [{setting: {...}}]         # runs always (faults the drill made are removed anyway)
 //   abort: {checks: ["load.errorRate > 0.9"], for: 10s}
+//   predict:                             # "predict first": numbers the user can guess beforehand
+//     - {id: breaker-delay, question: "Seconds from the outage to the open breaker?",
+//        expect: breaker opens, unit: s, tolerance: 3}
+//
+// A prediction names an expectation; what it predicts is the number that expectation measures:
+// for `eventually`, the seconds from its `after` step to the first time it held; otherwise the
+// value it measured (an `always` expectation's worst reading). Within `tolerance` of the
+// measurement scores 100, falling linearly to 0 at three times the tolerance.
 //
 // Checks are "PROBE OP VALUE", OP one of < <= > >= == !=; VALUE a number, a word or a probe. Probes:
 //   load.{rps,p50,p95,p99,errorRate,requests,failed}      the drill's own load (ms; cumulative counts)
@@ -40,8 +49,15 @@
 //   max.APP.SAMPLE{...}                                   the largest pod's (gauges every pod
 //                                                         reports alike: counts from the database)
 //   rate.APP.SAMPLE{...}                                  the sum per second
+//   burst.ID.{sent,ok,limited,failed}                     a burst step's answers so far (2xx, 429,
+//                                                         anything else or no answer)
 //   delta:PROBE                                           PROBE now minus its first reading in the
 //                                                         drill ("how many during the drill")
+// metric/max/rate read 0 when the service exports SAMPLE but no series has those labels yet.
+//
+// A burst is a second client beside the load: `rate` GETs a second on `path` through the
+// gateway for `duration` (at most 64 in flight), as the user of the admin token (`as: admin`,
+// another user than the load's: the noisy neighbour) or of the load's own token (`as: user`).
 //
 // Thread-safety: values; the parser is reentrant.
 #pragma once
@@ -85,7 +101,7 @@ struct Check {
 };
 
 struct Step {
-  enum class Kind { Fault, Recover, Setting, Scale, Mark };
+  enum class Kind { Fault, Recover, Setting, Scale, Mark, Burst };
   Kind kind = Kind::Mark;
   QString id;            // optional; what expectations and recover steps refer to
   double atS = 0;        // method steps: seconds after the warmup
@@ -97,6 +113,10 @@ struct Step {
   QString deployment;               // Scale
   int replicas = 0;                 // Scale
   QString note;                     // Mark
+  double burstRate = 0;             // Burst: requests per second
+  double burstDurationS = 0;        // Burst
+  QString burstPath;                // Burst: "/api/products"
+  QString burstAs;                  // Burst: "admin" or "user" (whose token)
 
   QString describe() const;  // "fault: HTTP 503 from payment-service for 30 s"
 };
@@ -111,6 +131,18 @@ struct Expectation {
   QString until = QStringLiteral("end");    // Always: "end" or a step id
   int line = 0;
 };
+
+struct Prediction {
+  QString id;            // what `--predict ID=VALUE` names
+  QString question;      // asked before the run
+  QString expectation;   // the name of the expectation whose measurement answers it
+  QString unit;          // shown after the numbers ("s", "ms", "orders")
+  double tolerance = 1;  // > 0, in `unit`
+  int line = 0;
+};
+
+// 100 when |predicted - actual| <= tolerance, then linearly down to 0 at 3 x tolerance.
+int predictionScore(double predicted, double actual, double tolerance);
 
 struct LoadSpec {
   QString plan = QStringLiteral("builtin:shop");
@@ -136,6 +168,7 @@ struct Drill {
   QList<Step> rollback;
   QList<Check> abortChecks;
   double abortForS = 5;
+  QList<Prediction> predictions;
 
   // The same drill with every time (load duration, warmup, step times, fault durations,
   // windows, abort delay) multiplied by `factor` (> 0) — but recovery, which waits for the
@@ -143,6 +176,9 @@ struct Drill {
   Drill scaled(double factor) const;
   // The step with this id, or nullptr.
   const Step* step(const QString& id) const;
+  // The index of the expectation with this name, or -1.
+  int expectationIndex(const QString& name) const;
+  const Prediction* prediction(const QString& id) const;
 };
 
 // Parses a drill. Throws DrillError naming the file, the line and the field.

@@ -102,6 +102,25 @@ QString document(const DrillResult& r, const std::function<QString(int)>& img) {
   }
   h += QStringLiteral("</table>");
 
+  if (!r.predictions.isEmpty()) {
+    h += QStringLiteral("<h2>Predictions</h2><p>Made before the run; prediction score <b>%1/100</b> "
+                        "(within the tolerance: 100, falling to 0 at three times it).</p>"
+                        "<table><tr><th>question</th><th>predicted</th><th>measured</th><th>tolerance</th><th>score</th></tr>")
+             .arg(r.predictionScore);
+    for (const PredictionResult& p : r.predictions) {
+      const QString unit = p.prediction.unit.isEmpty() ? QString() : QStringLiteral(" ") + esc(p.prediction.unit);
+      h += QStringLiteral("<tr><td>%1<br><span class=\"meta\">%2</span></td><td>%3%4</td><td>%5</td><td>± %6%4</td><td class=\"%7\">%8</td></tr>")
+               .arg(esc(p.prediction.question), esc(p.prediction.expectation))
+               .arg(p.predicted)
+               .arg(unit)
+               .arg(p.actual ? QString::number(*p.actual, 'g', 4) + unit : QStringLiteral("nothing measured"))
+               .arg(p.prediction.tolerance)
+               .arg(p.score >= 50 ? QStringLiteral("pass") : QStringLiteral("fail"))
+               .arg(p.score);
+    }
+    h += QStringLiteral("</table>");
+  }
+
   h += QStringLiteral("<h2>Charts</h2><p class=\"meta\">Shaded: fault windows. Time in seconds since the load started.</p>");
   const auto charts = reportCharts(r);
   for (int i = 0; i < charts.size(); ++i) h += QStringLiteral("<p><img src=\"%1\" width=\"900\"></p>").arg(img(i));
@@ -274,6 +293,15 @@ QString textSummary(const DrillResult& r) {
       rollbacksOk += s.ok;
     }
   out << QStringLiteral("  rollback: %1 of %2 steps ok").arg(rollbacksOk).arg(rollbacks);
+  for (const PredictionResult& p : r.predictions)
+    out << QStringLiteral("  prediction %1: predicted %2, measured %3 %4 (± %5): %6/100")
+               .arg(p.prediction.id)
+               .arg(p.predicted)
+               .arg(p.actual ? QString::number(*p.actual, 'g', 4) : QStringLiteral("nothing"))
+               .arg(p.prediction.unit)
+               .arg(p.prediction.tolerance)
+               .arg(p.score);
+  if (r.predictionScore >= 0) out << QStringLiteral("  prediction score %1/100").arg(r.predictionScore);
   return out.join(QLatin1Char('\n'));
 }
 

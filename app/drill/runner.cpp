@@ -78,9 +78,10 @@ DrillRunner::~DrillRunner() = default;
 
 double DrillRunner::elapsedS() const { return m_clock.isValid() ? double(m_clock.elapsed()) / 1000.0 : 0; }
 
-void DrillRunner::start(const Drill& drill) {
+void DrillRunner::start(const Drill& drill, const QHash<QString, double>& predictions) {
   if (m_running) return;
   m_running = true;
+  m_predicted = predictions;
   m_result = DrillResult{};
   m_result.drill = drill;
   m_result.started = QDateTime::currentDateTimeUtc();
@@ -107,6 +108,7 @@ void DrillRunner::start(const Drill& drill) {
   m_faultWindow.clear();
   m_settingRestores.clear();
   m_scaleRestores.clear();
+  m_bursts.clear();
   m_clock.invalidate();
   Q_EMIT progress(tr("drill %1: %2").arg(drill.id, drill.title));
   resolveGatewayThenStartLoad();
@@ -189,6 +191,11 @@ QJsonValue DrillRunner::probe(const QString& name) {
     else if (f == QLatin1String("errorRate")) v = live && m_snapshot.requests > 0 ? num(m_snapshot.errorRate) : QJsonValue();
     else if (f == QLatin1String("requests")) v = double(m_loadRequests);
     else if (f == QLatin1String("failed")) v = double(m_loadFailed);
+  } else if (kind == QLatin1String("burst") && parts.size() == 3) {
+    if (const auto burst = m_bursts.value(parts[1])) {
+      const QString f = parts[2];
+      v = double(f == QLatin1String("sent") ? burst->sent : f == QLatin1String("ok") ? burst->ok : f == QLatin1String("limited") ? burst->limited : burst->failed);
+    }
   } else if (kind == QLatin1String("service") && parts.size() >= 3) {
     const QString app = parts.mid(1, parts.size() - 2).join(QLatin1Char('.'));
     const QString f = parts.last();
@@ -266,6 +273,7 @@ void DrillRunner::decide(CheckResult& r, CheckResult::Status status, const QJson
   if (r.status != CheckResult::Status::Pending) return;
   r.status = status;
   r.measured = show(measured);
+  if (measured.isDouble()) r.value = measured.toDouble();
   r.atS = elapsedS();
   r.why = why;
 }
@@ -401,7 +409,10 @@ void DrillRunner::evaluateExpectations(double t) {
       }
       if (t < from) continue;
       const QJsonValue v = probe(e.check.probe);
-      if (holdsNow(e.check)) decide(r, CheckResult::Status::Passed, v, tr("after %1 s").arg(t - from, 0, 'f', 0));
+      if (holdsNow(e.check)) {
+        decide(r, CheckResult::Status::Passed, v, tr("after %1 s").arg(t - from, 0, 'f', 0));
+        r.heldAfterS = t - from;
+      }
       else if (t > from + e.withinS || m_loadFinished)
         decide(r, CheckResult::Status::Failed, v, tr("not within %1 s of %2").arg(e.withinS).arg(e.after));
       else continue;
@@ -542,7 +553,69 @@ void DrillRunner::runStep(int index) {
                          [this, index](const core::KubeResponse& resp) { finishStep(index, resp.ok(), resp.ok() ? QString() : resp.error.toString()); });
       return;
     }
+    case Step::Kind::Burst: startBurst(index); return;
   }
+}
+
+// A second client beside the load: GETs at a fixed rate (at most kBurstInFlight outstanding),
+// each answer counted as ok (2xx), limited (429) or failed (anything else, or none). The step
+// finishes when the duration is over and every request has its answer.
+void DrillRunner::startBurst(int index) {
+  constexpr int kBurstInFlight = 64;
+  const Step& step = m_result.steps[index].step;
+  const QString token = step.burstAs == QLatin1String("user") ? m_options.userToken : m_options.adminToken;
+  if (token.isEmpty()) {
+    finishStep(index, false, tr("no %1 token for the burst").arg(step.burstAs));
+    return;
+  }
+  auto burst = std::make_shared<Burst>();
+  burst->startS = elapsedS();
+  burst->endS = burst->startS + step.burstDurationS;
+  burst->total = qint64(std::ceil(step.burstRate * step.burstDurationS));
+  const QString key = step.id.isEmpty() ? QStringLiteral("burst-%1").arg(index) : step.id;
+  m_bursts.insert(key, burst);
+  // The steady state must come back after the burst as after a fault; shade it on the charts.
+  const QString window = QStringLiteral("burst:") + key;
+  m_faultEnds.insert(window, burst->endS);
+  m_faultWindow.insert(window, int(m_result.faults.size()));
+  m_result.faults.append({burst->startS, burst->endS, step.describe()});
+
+  QNetworkRequest request(QUrl(m_gateway + step.burstPath));
+  request.setRawHeader("Authorization", "Bearer " + token.toUtf8());
+  request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+  auto* timer = new QTimer(this);
+  timer->setInterval(10);
+  const double rate = step.burstRate;
+  connect(timer, &QTimer::timeout, this, [this, index, burst, timer, request, rate] {
+    const double now = elapsedS();
+    const qint64 due = std::min(burst->total, qint64((std::min(now, burst->endS) - burst->startS) * rate));
+    while (!burst->stopped && burst->sent < due && burst->inFlight < kBurstInFlight) {
+      ++burst->sent;
+      ++burst->inFlight;
+      QNetworkReply* reply = m_http.get(request);
+      connect(reply, &QNetworkReply::finished, this, [burst, reply] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        --burst->inFlight;
+        if (status >= 200 && status < 300) ++burst->ok;
+        else if (status == 429) ++burst->limited;
+        else ++burst->failed;
+        reply->deleteLater();
+      });
+    }
+    if ((burst->stopped || now >= burst->endS) && burst->inFlight == 0) {
+      timer->stop();
+      timer->deleteLater();
+      if (m_result.steps.value(index).done) return;
+      // Fewer sent than planned: the gateway answered too slowly for 64 in flight (or the drill stopped).
+      finishStep(index, true, tr("%1 of %2 sent: %3 ok, %4 limited (429), %5 other")
+                                  .arg(burst->sent)
+                                  .arg(burst->total)
+                                  .arg(burst->ok)
+                                  .arg(burst->limited)
+                                  .arg(burst->failed));
+    }
+  });
+  timer->start();
 }
 
 void DrillRunner::markFaultEnded(const QString& path) {
@@ -705,6 +778,7 @@ void DrillRunner::fail(DrillResult::Verdict verdict, const QString& reason) {
 void DrillRunner::startRollback() {
   m_phase = Phase::RollingBack;
   if (m_load.isRunning()) m_load.stop();
+  for (const auto& burst : std::as_const(m_bursts)) burst->stopped = true;
   m_rollbackQueue.clear();
   for (const Step& s : m_result.drill.rollback) {
     StepRecord r;
@@ -753,6 +827,28 @@ void DrillRunner::nextRollback() {
   runStep(int(m_result.steps.size()) - 1);
 }
 
+void DrillRunner::scorePredictions() {
+  const Drill& d = m_result.drill;
+  int sum = 0;
+  for (const Prediction& p : d.predictions) {
+    if (!m_predicted.contains(p.id)) continue;
+    PredictionResult out;
+    out.prediction = p;
+    out.predicted = m_predicted.value(p.id);
+    const int i = d.expectationIndex(p.expectation);
+    const CheckResult& r = m_result.expectations.value(i);
+    if (i >= 0 && d.expectations[i].mode == Expectation::Mode::Eventually) {
+      if (r.heldAfterS >= 0) out.actual = r.heldAfterS;
+    } else if (r.status != CheckResult::Status::Pending) {
+      out.actual = r.value;
+    }
+    out.score = out.actual ? predictionScore(out.predicted, *out.actual, p.tolerance) : 0;
+    sum += out.score;
+    m_result.predictions << out;
+  }
+  m_result.predictionScore = m_result.predictions.isEmpty() ? -1 : int(std::lround(double(sum) / m_result.predictions.size()));
+}
+
 void DrillRunner::complete() {
   m_timer.stop();
   m_phase = Phase::Done;
@@ -766,11 +862,19 @@ void DrillRunner::complete() {
       passed += r.status == CheckResult::Status::Passed;
     }
   m_result.score = total ? int(std::lround(100.0 * passed / total)) : 0;
+  scorePredictions();
   if (m_result.verdict == DrillResult::Verdict::Passed &&
       std::any_of(m_result.steps.begin(), m_result.steps.end(), [](const StepRecord& r) { return r.rollback && !r.ok; })) {
     m_result.verdict = DrillResult::Verdict::Error;
     m_result.reason = tr("a rollback step failed; check the cluster");
   }
+  for (const PredictionResult& p : m_result.predictions)
+    Q_EMIT progress(tr("prediction %1: you said %2, measured %3 %4: %5/100")
+                        .arg(p.prediction.id)
+                        .arg(p.predicted)
+                        .arg(p.actual ? QString::number(*p.actual, 'g', 4) : tr("nothing"))
+                        .arg(p.prediction.unit)
+                        .arg(p.score));
   Q_EMIT progress(tr("%1 s  verdict %2 (score %3): %4")
                       .arg(m_result.durationS, 0, 'f', 0)
                       .arg(DrillResult::verdictText(m_result.verdict))

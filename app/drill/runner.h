@@ -7,7 +7,8 @@
 //   method     each step at warmup + at: faults are created as Chaos Mesh objects (named, and
 //              labelled mambogo.io/fault=true and mambogo.io/drill=<id>), recover deletes them,
 //              setting PATCHes /admin/settings on every pod of the service (pod IP, admin token:
-//              a local or flat-network cluster), scale patches the Deployment's scale.
+//              a local or flat-network cluster), scale patches the Deployment's scale, burst
+//              sends a second user's requests beside the load (the noisy neighbour).
 //   recovery   from the moment the drill's last fault is gone, the hypothesis must hold again
 //              (all checks at one evaluation) within `recovery`.
 //   end        after the load ends, at_end expectations get up to `recovery` to hold.
@@ -40,6 +41,8 @@
 #include <QTimer>
 #include <QVector>
 #include <functional>
+#include <memory>
+#include <optional>
 
 #include "core/load_controller.h"
 #include "drill/drill.h"
@@ -56,6 +59,15 @@ struct CheckResult {
   QString measured;  // the value that decided it ("412.3", "open", "no data")
   double atS = -1;   // when it was decided (drill time)
   QString why;       // for failures: the window or the violation
+  std::optional<double> value;  // `measured` as a number, when it is one
+  double heldAfterS = -1;       // eventually: seconds from its anchor to the first time it held
+};
+
+struct PredictionResult {
+  Prediction prediction;
+  double predicted = 0;
+  std::optional<double> actual;  // none: the expectation measured nothing (or never held)
+  int score = 0;                 // predictionScore(); 0 without an actual
 };
 
 struct StepRecord {
@@ -89,6 +101,8 @@ struct DrillResult {
   QMap<QString, QVector<QPointF>> series;                 // name -> (drill seconds, value)
   QList<FaultWindow> faults;
   core::LoadSummary load;
+  QList<PredictionResult> predictions;  // the ones the user made, in the drill's order
+  int predictionScore = -1;             // their mean score; -1 when none was made
 
   static QString verdictText(Verdict v);
 };
@@ -108,7 +122,9 @@ class DrillRunner : public QObject {
   ~DrillRunner() override;
 
   // Starts `drill`; ignored when one runs. The outcome always arrives as finished().
-  void start(const Drill& drill);
+  // `predictions`: prediction id -> the user's number ("predict first"); ids the drill does
+  // not have are ignored (callers check them against drill.predictions first).
+  void start(const Drill& drill, const QHash<QString, double>& predictions = {});
   // Stops a running drill: verdict Aborted with `why`, after the rollback.
   void abort(const QString& why);
   bool isRunning() const { return m_running; }
@@ -145,6 +161,8 @@ class DrillRunner : public QObject {
   void startRollback();
   void nextRollback();
   void complete();
+  void scorePredictions();
+  void startBurst(int index);
   double anchorS(const QString& ref) const;
   double recoveryStartS() const;
   static QString show(const QJsonValue& v);
@@ -177,6 +195,14 @@ class DrillRunner : public QObject {
   QHash<QString, int> m_scaleRestores;                // deployment -> replicas before
   QList<StepRecord> m_rollbackQueue;
   int m_pendingRollbacks = 0;
+  QHash<QString, double> m_predicted;
+  struct Burst {
+    double startS = 0, endS = 0;
+    qint64 total = 0, sent = 0, ok = 0, limited = 0, failed = 0;
+    int inFlight = 0;
+    bool stopped = false;  // the drill is rolling back: send no more
+  };
+  QHash<QString, std::shared_ptr<Burst>> m_bursts;  // burst step id -> its counts
 };
 
 }  // namespace mambogo::drill

@@ -1,6 +1,11 @@
 #include "gui/drillspanel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -37,6 +42,9 @@ DrillsPanel::DrillsPanel(QWidget* parent) : QWidget(parent) {
   m_text = new QTextBrowser;
   m_run = new QPushButton(tr("Run drill"));
   m_run->setObjectName(QStringLiteral("runDrill"));
+  m_predictFirst = new QCheckBox(tr("Predict first"));
+  m_predictFirst->setObjectName(QStringLiteral("predictFirst"));
+  m_predictFirst->setToolTip(tr("Interview mode: answer the drill's questions with numbers before it runs; the report scores them"));
   m_abort = new QPushButton(tr("Abort"));
   m_save = new QPushButton(tr("Save report…"));
   m_verdict = new QLabel;
@@ -47,9 +55,11 @@ DrillsPanel::DrillsPanel(QWidget* parent) : QWidget(parent) {
   m_timeline->header()->setSectionResizeMode(0, QHeaderView::Stretch);
   m_steps = new QTreeWidgetItem(m_timeline, {tr("Steps")});
   m_expectations = new QTreeWidgetItem(m_timeline, {tr("Expectations")});
+  m_predictions = new QTreeWidgetItem(m_timeline, {tr("Predictions")});
 
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(m_run);
+  buttons->addWidget(m_predictFirst);
   buttons->addWidget(m_abort);
   buttons->addWidget(m_save);
   buttons->addStretch();
@@ -152,6 +162,11 @@ void DrillsPanel::showSelected() {
   for (const drill::Expectation& x : d.expectations)
     h += QStringLiteral("<li>%1 — <code>%2</code></li>").arg(x.name.toHtmlEscaped(), x.check.text.toHtmlEscaped());
   h += QStringLiteral("</ul>");
+  if (!d.predictions.isEmpty()) {
+    h += tr("<p><b>Predict first</b> (tick the box next to Run):</p><ul>");
+    for (const drill::Prediction& p : d.predictions) h += QStringLiteral("<li>%1</li>").arg(p.question.toHtmlEscaped());
+    h += QStringLiteral("</ul>");
+  }
   m_text->setHtml(h);
   if (!m_runner || !m_runner->isRunning()) buildTimeline(d);
   updateButtons();
@@ -160,6 +175,7 @@ void DrillsPanel::showSelected() {
 void DrillsPanel::buildTimeline(const drill::Drill& d) {
   qDeleteAll(m_steps->takeChildren());
   qDeleteAll(m_expectations->takeChildren());
+  qDeleteAll(m_predictions->takeChildren());
   for (const drill::Step& s : d.method) new QTreeWidgetItem(m_steps, {s.describe(), tr("planned"), seconds(d.warmupS + s.atS)});
   for (const drill::Expectation& x : d.expectations) new QTreeWidgetItem(m_expectations, {x.name, tr("pending")});
   m_timeline->expandAll();
@@ -184,11 +200,65 @@ void DrillsPanel::setSession(core::ClusterSession* session, const drill::DrillRu
 void DrillsPanel::run() {
   const drill::Drill* d = selected();
   if (!m_runner || !d || m_runner->isRunning()) return;
-  buildTimeline(*d);
+  if (!m_predictFirst->isChecked() || d->predictions.isEmpty()) {
+    start(*d, {});
+    return;
+  }
+  QDialog* dialog = predictionDialog(*d, this);
+  const drill::Drill drill = *d;
+  connect(dialog, &QDialog::accepted, this, [this, dialog, drill] {
+    if (m_runner && !m_runner->isRunning()) start(drill, predictionsFrom(dialog));
+  });
+  connect(dialog, &QDialog::finished, dialog, &QObject::deleteLater);
+  dialog->open();  // window-modal, without a nested event loop
+}
+
+void DrillsPanel::start(const drill::Drill& d, const QHash<QString, double>& predictions) {
+  buildTimeline(d);
+  for (const drill::Prediction& p : d.predictions)
+    if (predictions.contains(p.id))
+      new QTreeWidgetItem(m_predictions, {p.question, tr("predicted"), QString(), QStringLiteral("%1 %2").arg(predictions.value(p.id)).arg(p.unit)});
+  m_timeline->expandAll();
   m_last.reset();
   m_verdict->setText(tr("Starting…"));
-  m_runner->start(*d);
+  m_runner->start(d, predictions);
   updateButtons();
+}
+
+void DrillsPanel::setPredictFirst(bool on) { m_predictFirst->setChecked(on); }
+
+QDialog* DrillsPanel::predictionDialog(const drill::Drill& d, QWidget* parent) {
+  auto* dialog = new QDialog(parent);
+  dialog->setObjectName(QStringLiteral("predictDialog"));
+  dialog->setWindowTitle(tr("Predict first: %1").arg(d.title));
+  auto* form = new QFormLayout;
+  for (const drill::Prediction& p : d.predictions) {
+    auto* value = new QDoubleSpinBox;
+    value->setObjectName(QStringLiteral("predict-") + p.id);
+    value->setRange(0, 1e9);
+    value->setDecimals(p.tolerance < 0.1 ? 3 : p.tolerance < 1 ? 2 : 1);
+    value->setSingleStep(p.tolerance);
+    if (!p.unit.isEmpty()) value->setSuffix(QStringLiteral(" ") + p.unit);
+    auto* question = new QLabel(p.question);
+    question->setWordWrap(true);
+    form->addRow(question, value);
+  }
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+  buttons->button(QDialogButtonBox::Ok)->setText(tr("Run with these predictions"));
+  connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+  auto* layout = new QVBoxLayout(dialog);
+  layout->addWidget(new QLabel(tr("What do you expect? Each answer within its tolerance scores 100.")));
+  layout->addLayout(form);
+  layout->addWidget(buttons);
+  return dialog;
+}
+
+QHash<QString, double> DrillsPanel::predictionsFrom(const QDialog* dialog) {
+  QHash<QString, double> out;
+  for (const QDoubleSpinBox* box : dialog->findChildren<QDoubleSpinBox*>())
+    if (box->objectName().startsWith(QLatin1String("predict-"))) out.insert(box->objectName().mid(8), box->value());
+  return out;
 }
 
 void DrillsPanel::abort() {
@@ -223,7 +293,15 @@ void DrillsPanel::onFinished(const drill::DrillResult& result) {
   m_verdict->setText(tr("<b style=\"color:%1\">%2</b> — score %3/100 — %4")
                          .arg(colour, drill::DrillResult::verdictText(result.verdict))
                          .arg(result.score)
-                         .arg(result.reason.toHtmlEscaped()));
+                         .arg(result.reason.toHtmlEscaped()) +
+                     (result.predictionScore < 0 ? QString() : tr(" — prediction score %1/100").arg(result.predictionScore)));
+  for (int i = 0; i < result.predictions.size() && i < m_predictions->childCount(); ++i) {
+    const drill::PredictionResult& p = result.predictions[i];
+    QTreeWidgetItem* item = m_predictions->child(i);
+    item->setText(1, tr("%1/100").arg(p.score));
+    item->setForeground(1, p.score >= 50 ? kPass : kFail);
+    item->setText(3, tr("predicted %1, measured %2 %3").arg(p.predicted).arg(p.actual ? QString::number(*p.actual, 'g', 4) : tr("nothing")).arg(p.prediction.unit));
+  }
   updateButtons();
 }
 

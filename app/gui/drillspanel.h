@@ -2,7 +2,8 @@
 // teaches and what it will check, run it against the connected cluster, and watch its time line:
 // steps as they run and expectations ticking green or red, then the verdict and the score;
 // save the report as HTML or PDF. The question filter is the interview mode's index: which
-// drills answer Q1..Q4 of the guide with evidence.
+// drills answer Q1..Q4 of the guide with evidence; "Predict first" asks the drill's prediction
+// questions before it runs (a dialog of numbers) and the verdict and report score them.
 //
 // It owns a drill::DrillRunner for the current session (setSession; null disables it).
 //
@@ -11,6 +12,7 @@
 // drill without its rollback: its faults still end by their Chaos Mesh duration.
 #pragma once
 
+#include <QHash>
 #include <QList>
 #include <QPointer>
 #include <QWidget>
@@ -19,7 +21,9 @@
 #include "drill/drill.h"
 #include "drill/runner.h"
 
+class QCheckBox;
 class QComboBox;
+class QDialog;
 class QLabel;
 class QListWidget;
 class QPushButton;
@@ -49,6 +53,12 @@ class DrillsPanel : public QWidget {
   drill::DrillRunner* runner() const { return m_runner.get(); }
   bool saveReport(const QString& path);  // .html or .pdf, from the last finished run
   QString verdictText() const;
+  void setPredictFirst(bool on);
+
+  // The "predict first" dialog for `d` (one number per prediction, objectName "predict-<id>"),
+  // and the numbers entered in it.
+  static QDialog* predictionDialog(const drill::Drill& d, QWidget* parent);
+  static QHash<QString, double> predictionsFrom(const QDialog* dialog);
 
  public Q_SLOTS:
   void run();
@@ -65,6 +75,7 @@ class DrillsPanel : public QWidget {
   void updateExpectation(int index);
   void onFinished(const drill::DrillResult& result);
   void updateButtons();
+  void start(const drill::Drill& d, const QHash<QString, double>& predictions);
   const drill::Drill* selected() const;
 
   struct Entry {
@@ -80,12 +91,14 @@ class DrillsPanel : public QWidget {
   QListWidget* m_list = nullptr;
   QTextBrowser* m_text = nullptr;
   QPushButton* m_run = nullptr;
+  QCheckBox* m_predictFirst = nullptr;
   QPushButton* m_abort = nullptr;
   QPushButton* m_save = nullptr;
   QLabel* m_verdict = nullptr;
   QTreeWidget* m_timeline = nullptr;
   QTreeWidgetItem* m_steps = nullptr;
   QTreeWidgetItem* m_expectations = nullptr;
+  QTreeWidgetItem* m_predictions = nullptr;
 };
 
 }  // namespace mambogo::gui

@@ -2,6 +2,9 @@
 // restart, the German catalogue is embedded, real load (against a loopback HTTP server)
 // reaches the charts, breaker states colour the topology; a screenshot is saved.
 #include <QAction>
+#include <QCheckBox>
+#include <QDialog>
+#include <QDoubleSpinBox>
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
@@ -88,6 +91,21 @@ class TestGuiMainWindow : public QObject {
     QVERIFY(!run->isEnabled());  // nothing to run against until connected
     QVERIFY(drills->runner() == nullptr);
     QVERIFY(!drills->select(QStringLiteral("no-such-drill")));
+
+    // Predict first: the description lists the questions; the dialog asks one number each.
+    QVERIFY(drills->select(QStringLiteral("payment-outage")));
+    QVERIFY2(drills->description().contains(QStringLiteral("breaker leave CLOSED")), qPrintable(drills->description()));
+    QVERIFY(drills->findChild<QCheckBox*>(QStringLiteral("predictFirst")));
+    const mambogo::drill::Drill outage =
+        mambogo::drill::loadDrillFile(mambogo::drill::findDrill(QStringLiteral("payment-outage")));
+    std::unique_ptr<QDialog> dialog(mambogo::gui::DrillsPanel::predictionDialog(outage, &window));
+    auto* opens = dialog->findChild<QDoubleSpinBox*>(QStringLiteral("predict-breaker-opens"));
+    QVERIFY(opens);
+    QCOMPARE(opens->suffix(), QStringLiteral(" s"));
+    opens->setValue(7);
+    const QHash<QString, double> predicted = mambogo::gui::DrillsPanel::predictionsFrom(dialog.get());
+    QCOMPARE(predicted.size(), outage.predictions.size());
+    QCOMPARE(predicted.value(QStringLiteral("breaker-opens")), 7.0);
   }
 
   void dockLayoutSurvivesARestart() {

@@ -34,6 +34,8 @@ expect:
     at_end: true
   - check: "load.errorRate < 0.05"
     always: {after: start, until: end}
+predict:
+  - {id: breaker-delay, question: "Seconds to open?", expect: breaker opens, unit: s, tolerance: 3}
 )";
 
 // Replaces `from` with `to` in the valid drill and parses it; returns the error.
@@ -129,6 +131,16 @@ class TestDrillFormat : public QObject {
                                << "exactly one of eventually, always, at_end";
     QTest::newRow("bad question") << QByteArray("[Q3]") << QByteArray("[Q9]") << 3 << "must be Q1, Q2, Q3 or Q4";
     QTest::newRow("loss out of range") << QByteArray("code: 503") << QByteArray("code: 999") << 11 << "fault.code: must be a number in 100..599";
+    QTest::newRow("prediction of no expectation") << QByteArray("expect: breaker opens, unit") << QByteArray("expect: breaker shuts, unit") << 23
+                                                  << "predict[0].expect: \"breaker shuts\" is not the name of an expectation";
+    QTest::newRow("prediction without tolerance") << QByteArray(", tolerance: 3}") << QByteArray("}") << 23
+                                                  << "predict[0]: needs \"tolerance\"";
+    QTest::newRow("zero tolerance") << QByteArray("tolerance: 3}") << QByteArray("tolerance: 0}") << 23
+                                    << "predict[0].tolerance: must be a number";
+    QTest::newRow("prediction id with spaces") << QByteArray("id: breaker-delay") << QByteArray("id: breaker delay") << 23
+                                               << "predict[0].id: must be lower-case letters";
+    QTest::newRow("burst probe of no burst") << QByteArray("check: \"load.errorRate < 0.05\"") << QByteArray("check: \"burst.outage.limited < 5\"") << 20
+                                             << "\"outage\" is not the id of a burst step";
     QTest::newRow("no title") << QByteArray("title: Small drill\n") << QByteArray("") << 1 << "needs \"title\"";
   }
   void malformedFilesAreRefusedWithLineAndReason() {
@@ -170,6 +182,29 @@ class TestDrillFormat : public QObject {
     QVERIFY(probes->holds(5.0, 5.0));
     QVERIFY(!probes->holds(4.0, 5.0));
     QVERIFY(!probes->holds(5.0, QJsonValue()));
+  }
+
+  // "Predict first": the prediction names an expectation; the score is 100 within the
+  // tolerance and falls linearly to 0 at three times it, on both sides.
+  void predictionsAreParsedAndScored() {
+    const Drill d = mambogo::drill::parseDrill(kValid, QStringLiteral("x.yaml"));
+    QCOMPARE(d.predictions.size(), 1);
+    QCOMPARE(d.predictions[0].id, QStringLiteral("breaker-delay"));
+    QCOMPARE(d.predictions[0].expectation, QStringLiteral("breaker opens"));
+    QCOMPARE(d.expectationIndex(d.predictions[0].expectation), 0);
+    QCOMPARE(d.predictions[0].tolerance, 3.0);
+    QVERIFY(d.prediction(QStringLiteral("breaker-delay")));
+    QVERIFY(!d.prediction(QStringLiteral("nothing")));
+    using mambogo::drill::predictionScore;
+    QCOMPARE(predictionScore(10, 10, 3), 100);
+    QCOMPARE(predictionScore(13, 10, 3), 100);
+    QCOMPARE(predictionScore(16, 10, 3), 50);
+    QCOMPARE(predictionScore(4, 10, 3), 50);
+    QCOMPARE(predictionScore(19, 10, 3), 0);
+    QCOMPARE(predictionScore(100, 10, 3), 0);
+    // The built-in payment outage asks when the breaker opens.
+    const Drill outage = mambogo::drill::loadDrillFile(mambogo::drill::findDrill(QStringLiteral("payment-outage")));
+    QVERIFY(outage.prediction(QStringLiteral("breaker-opens")));
   }
 
   void fastScalesTimesButKeepsRecovery() {
