@@ -115,7 +115,7 @@ QString document(const DrillResult& r, const std::function<QString(int)>& img) {
                .arg(unit)
                .arg(p.actual ? QString::number(*p.actual, 'g', 4) + unit : QStringLiteral("nothing measured"))
                .arg(p.prediction.tolerance)
-               .arg(p.score >= 50 ? QStringLiteral("pass") : QStringLiteral("fail"))
+               .arg(p.score >= 50 ? QStringLiteral("good") : QStringLiteral("poor"))
                .arg(p.score);
     }
     h += QStringLiteral("</table>");
@@ -139,7 +139,7 @@ const char* kStyle =
     "body{font-family:'DejaVu Sans',sans-serif;margin:24px;color:#222}h1{margin-bottom:0}"
     ".meta{color:#666;font-size:small}.verdict{font-size:x-large}table{border-collapse:collapse;margin:8px 0}"
     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
-    ".pass{color:#2ca02c;font-weight:bold}.fail{color:#d62728;font-weight:bold}code{font-size:small}";
+    ".pass{color:#2ca02c;font-weight:bold}.fail{color:#d62728;font-weight:bold}.good{color:#2ca02c}.poor{color:#d62728}code{font-size:small}";
 
 }  // namespace
 

@@ -8,8 +8,8 @@
 // It owns a drill::DrillRunner for the current session (setSession; null disables it).
 //
 // Thread-safety: GUI thread only. Lifetime: the session must outlive its use here (the window
-// calls setSession(nullptr) before destroying one). Stopping the session mid-drill abandons the
-// drill without its rollback: its faults still end by their Chaos Mesh duration.
+// calls setSession(nullptr) before destroying one). Closing the window mid-drill aborts the
+// drill and waits (at most 30 s) for its rollback, unless the window stops the cluster anyway.
 #pragma once
 
 #include <QHash>

@@ -328,6 +328,30 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   const auto state = m_launcher.state();
   const bool clusterRuns = state == core::ClusterLauncher::State::Starting || state == core::ClusterLauncher::State::Ready ||
                            state == core::ClusterLauncher::State::Stopping;
+  // A drill on a cluster that outlives the console must not leave its faults and switches
+  // behind: abort it, let its rollbacks run, then close (a cluster we stop needs none).
+  drill::DrillRunner* runner = m_drillsPanel->runner();
+  if (runner && runner->isRunning() && !m_rollbackGaveUp && (!clusterRuns || !m_launcher.ownsCluster())) {
+    if (!m_quitAfterRollback &&
+        QMessageBox::question(this, tr("Quit Mambogo"),
+                              tr("A drill is running. Abort it, roll back what it changed in the cluster, and quit?")) !=
+            QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    if (!m_quitAfterRollback) {
+      m_quitAfterRollback = true;
+      connect(runner, &drill::DrillRunner::finished, this, &QWidget::close, Qt::QueuedConnection);
+      showStatus(tr("Rolling back the drill before quitting…"));
+      runner->abort(tr("the console is closing"));
+      QTimer::singleShot(30'000, this, [this] {  // an unreachable cluster must not keep the window open
+        m_rollbackGaveUp = true;
+        close();
+      });
+    }
+    event->ignore();  // closes once the rollback has finished
+    return;
+  }
   if (!clusterRuns || !m_launcher.ownsCluster()) {
     m_load.stop();
     event->accept();

@@ -102,6 +102,8 @@ class MainWindow : public QMainWindow {
   QString m_connectionLabel;
   QTimer m_tick;
   bool m_quitAfterStop = false;
+  bool m_quitAfterRollback = false;  // closing waits for an aborted drill's rollback
+  bool m_rollbackGaveUp = false;     // ... at most 30 s
 
   QAction* m_launchAction = nullptr;
   QAction* m_connectAction = nullptr;

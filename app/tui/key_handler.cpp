@@ -49,8 +49,9 @@ Action KeyHandler::normalKey(int key, const KeyContext& context) {
     m_mode = Mode::Help;
     m_title = QStringLiteral("Help");
   } else if (isChar(key, 'q')) {
-    if (!context.loadRunning && !context.ownsCluster) return {Action::Type::Quit};
+    if (!context.loadRunning && !context.ownsCluster && !context.drillRunning) return {Action::Type::Quit};
     QStringList what;
+    if (context.drillRunning) what << QStringLiteral("abort the drill (its rollback runs first)");
     if (context.loadRunning) what << QStringLiteral("stop the running load");
     if (context.ownsCluster) what << QStringLiteral("stop the local cluster");
     openConfirm(Step::Quit, QStringLiteral("Quit"), QStringLiteral("Quit and %1?").arg(what.join(QStringLiteral(" and "))));

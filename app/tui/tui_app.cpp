@@ -164,6 +164,7 @@ void TuiApp::connectTo(const core::ConnectionSettings& settings) {
             .arg(r.score)
             .arg(r.reason),
         r.verdict != drill::DrillResult::Verdict::Passed);
+    if (m_quitting) QTimer::singleShot(0, this, &TuiApp::quit);  // the rollback quitting waited for is done
   });
   connect(m_session.get(), &TuiSession::changed, this, &TuiApp::scheduleRedraw);
   using core::FaultController;
@@ -277,12 +278,24 @@ void TuiApp::startLoad(const Action& action) {
 void TuiApp::quit() {
   m_quitting = true;
   m_keys = KeyHandler();
+  using State = core::ClusterLauncher::State;
+  // A drill on a cluster that outlives us is rolled back first (finished() comes back here).
+  if (m_drill && m_drill->isRunning() && !(m_launcher.ownsCluster() && m_launcher.state() == State::Ready)) {
+    say(QStringLiteral("rolling back the drill before quitting…"));
+    m_drill->abort(QStringLiteral("the console is closing"));
+    QTimer::singleShot(30'000, this, [this] {  // an unreachable cluster must not keep us here
+      if (!m_drill || !m_drill->isRunning()) return;
+      m_drill.reset();
+      quit();
+    });
+    redraw();
+    return;
+  }
   if (m_load.isRunning()) {
     m_load.stop();  // finished() comes back here
     redraw();
     return;
   }
-  using State = core::ClusterLauncher::State;
   const State state = m_launcher.state();
   if (m_launcher.ownsCluster() && (state == State::Starting || state == State::Ready)) {
     m_drill.reset();

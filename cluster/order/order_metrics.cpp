@@ -43,6 +43,17 @@ OrderMetrics::OrderMetrics(prometheus::Registry& r) {
   payment_ = histogram(r, "payment_processing_time_seconds", "Time taken to process payments (client side)");
   batch_ = histogram(r, "order_batch_size", "Orders per committed insert batch",
                      {1, 2, 5, 10, 20, 30, 40, 50, 100, 200, 500});
+  sweep_ = histogram(r, "orders_sweep_seconds", "Time taken by one sweep's query for expired PENDING orders");
+  index_present_ = &prometheus::BuildGauge()
+                        .Name("orders_sweep_index_present")
+                        .Help("1 while the sweep's partial index idx_orders_pending_expired exists")
+                        .Register(r)
+                        .Add({});
+  index_present_->Set(1);
+  index_scans_family_ = &prometheus::BuildGauge()
+                             .Name("orders_sweep_index_scans")
+                             .Help("Planner uses of idx_orders_pending_expired (PostgreSQL pg_stat_user_indexes.idx_scan)")
+                             .Register(r);
 }
 
 void OrderMetrics::created(std::size_t n) {
@@ -69,5 +80,13 @@ void OrderMetrics::processing_time(double s) { processing_->Observe(s); }
 void OrderMetrics::inventory_time(double s) { inventory_->Observe(s); }
 void OrderMetrics::payment_time(double s) { payment_->Observe(s); }
 void OrderMetrics::batch_committed(std::size_t rows) { batch_->Observe(static_cast<double>(rows)); }
+void OrderMetrics::sweep_time(double s) { sweep_->Observe(s); }
+
+void OrderMetrics::sweep_index(bool present, std::optional<std::int64_t> scans) {
+  index_present_->Set(present ? 1 : 0);
+  if (!scans) return;
+  std::call_once(index_scans_once_, [this] { index_scans_ = &index_scans_family_->Add({}); });  // none on SQLite
+  index_scans_->Set(static_cast<double>(*scans));
+}
 
 }  // namespace mambogo::order

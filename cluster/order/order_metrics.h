@@ -11,17 +11,26 @@
 //   orders_in_state{state}                     orders in each state: recounted from the
 //                                              database periodically, moved by this process's
 //                                              own transitions in between
+//   orders_sweep_seconds                       one sweep's query for expired PENDING orders
+//   orders_sweep_index_present                 1 while idx_orders_pending_expired exists (drill 3
+//                                              drops it), recounted with the states
+//   orders_sweep_index_scans                   PostgreSQL's count of planner uses of that index
+//                                              (pg_stat_user_indexes.idx_scan; absent on SQLite)
 //
 // Thread-safety: every member may be called from any thread (prometheus-cpp metrics).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "order/order.h"
 
 namespace prometheus {
+template <typename T>
+class Family;
 class Counter;
 class Gauge;
 class Histogram;
@@ -44,6 +53,8 @@ class OrderMetrics {
   void inventory_time(double seconds);
   void payment_time(double seconds);
   void batch_committed(std::size_t rows);
+  void sweep_time(double seconds);
+  void sweep_index(bool present, std::optional<std::int64_t> scans);
 
  private:
   prometheus::Counter* created_ = nullptr;
@@ -55,6 +66,11 @@ class OrderMetrics {
   prometheus::Histogram* inventory_ = nullptr;
   prometheus::Histogram* payment_ = nullptr;
   prometheus::Histogram* batch_ = nullptr;
+  prometheus::Histogram* sweep_ = nullptr;
+  prometheus::Gauge* index_present_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* index_scans_family_ = nullptr;
+  prometheus::Gauge* index_scans_ = nullptr;  // added at the first reading (the sweep or the switch)
+  std::once_flag index_scans_once_;
 };
 
 }  // namespace mambogo::order

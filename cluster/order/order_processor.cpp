@@ -137,7 +137,10 @@ void OrderProcessor::sweep_loop() {
 void OrderProcessor::sweep() {
   try {
     const std::int64_t now = now_();
-    for (const auto& id : repository_.expirable(now, settings_.sweep_limit)) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto expirable = repository_.expirable(now, settings_.sweep_limit);
+    metrics_.sweep_time(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    for (const auto& id : expirable) {
       if (!repository_.expire(id, now)) continue;
       metrics_.moved(OrderStatus::pending, OrderStatus::expired, reason::kExpired);
       logger_.info("order expired", {{"orderId", id}});
@@ -146,6 +149,7 @@ void OrderProcessor::sweep() {
     for (const auto& id : repository_.due(now, settings_.sweep_limit, !enabled())) schedule_id(id);
     if (std::chrono::steady_clock::now() >= next_recount_) {
       metrics_.set_state_counts(repository_.count_by_status());
+      metrics_.sweep_index(repository_.sweep_index_exists(), repository_.sweep_index_scans());
       next_recount_ = std::chrono::steady_clock::now() + settings_.recount_interval;
     }
   } catch (const db::DbError& e) {

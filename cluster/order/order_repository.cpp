@@ -188,4 +188,35 @@ std::array<std::int64_t, kOrderStatusCount> OrderRepository::count_by_status() {
   return counts;
 }
 
+bool OrderRepository::sweep_index_exists() {
+  auto conn = db_.write();
+  const bool postgres = conn->dialect() == db::Dialect::postgres;
+  const auto r = conn->query(postgres ? "SELECT count(*) FROM pg_indexes WHERE indexname = $1"
+                                      : "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = $1",
+                             {std::string(kSweepIndex)});
+  return !r.rows.empty() && r.rows[0].integer(0).value_or(0) > 0;
+}
+
+void OrderRepository::set_sweep_index(bool present) {
+  auto conn = db_.write();
+  try {
+    if (present)  // the definition of cluster/schema/order/0001_orders.*.sql
+      conn->execute(std::string("CREATE INDEX IF NOT EXISTS ") + kSweepIndex +
+                    " ON orders(id, status, expires_at) WHERE status = 'PENDING'");
+    else
+      conn->execute(std::string("DROP INDEX IF EXISTS ") + kSweepIndex);
+  } catch (const db::DbError&) {
+    conn.lease.release();
+    if (sweep_index_exists() != present) throw;  // not a race another pod won: a real failure
+  }
+}
+
+std::optional<std::int64_t> OrderRepository::sweep_index_scans() {
+  auto conn = db_.write();
+  if (conn->dialect() != db::Dialect::postgres) return std::nullopt;
+  const auto r = conn->query("SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $1", {std::string(kSweepIndex)});
+  if (r.rows.empty()) return std::nullopt;
+  return r.rows[0].integer(0);
+}
+
 }  // namespace mambogo::order

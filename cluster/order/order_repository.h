@@ -69,6 +69,15 @@ class OrderRepository {
   // How many orders are in each state, indexed by OrderStatus.
   std::array<std::int64_t, kOrderStatusCount> count_by_status();
 
+  // The sweep's partial index (idx_orders_pending_expired, as the migration creates it), for
+  // drill 3: whether it exists; dropping and re-creating it (IF [NOT] EXISTS: several pods may
+  // race, the loser finds it done); and how often PostgreSQL's planner used it
+  // (pg_stat_user_indexes.idx_scan; nullopt when it does not exist, or on SQLite).
+  static constexpr const char* kSweepIndex = "idx_orders_pending_expired";
+  bool sweep_index_exists();
+  void set_sweep_index(bool present);
+  std::optional<std::int64_t> sweep_index_scans();
+
  private:
   db::Datasource& db_;
 };

@@ -129,6 +129,14 @@ OrderService::OrderService(runtime::Service& service) {
   service.switches().add_bool(
       "order.processing.enabled", "process orders; false holds new ones PENDING (stock releases and expiry go on)",
       [&p] { return p.processor.enabled(); }, [&p](bool v) { p.processor.set_enabled(v); });
+  // Drill 3: the sweep's partial index dropped and restored at run time (the getter asks the database).
+  service.switches().add_bool(
+      "db.index.pending-expired", "the sweep's partial index idx_orders_pending_expired; false drops it, true re-creates it",
+      [&p] { return p.repository.sweep_index_exists(); },
+      [&p](bool on) {
+        p.repository.set_sweep_index(on);
+        p.metrics.sweep_index(on, p.repository.sweep_index_scans());  // now, not at the next recount
+      });
   service.health().add_check(
       "order-processing",
       [&p] {

@@ -250,6 +250,12 @@ class TestTuiKeys : public QObject {
     QCOMPARE(keys.press(Key::Escape, owning).type, Type::None);
     keys.press('q', owning);
     QCOMPARE(keys.press('y', owning).type, Type::Quit);
+
+    KeyContext drilling = onWorkload();  // a remote cluster: the drill's rollback must run first
+    drilling.drillRunning = true;
+    QCOMPARE(keys.press('q', drilling).type, Type::None);
+    QVERIFY2(keys.question().contains(QStringLiteral("abort the drill (its rollback runs first)")), qPrintable(keys.question()));
+    QCOMPARE(keys.press('y', drilling).type, Type::Quit);
   }
 
   void launchOnlyWhenNotConnected() {

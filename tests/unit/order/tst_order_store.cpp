@@ -155,6 +155,32 @@ class TestOrderStore : public QObject {
     QVERIFY2(due.find("idx_orders_work_due") != std::string::npos, due.c_str());
   }
 
+  // Drill 3's switch: the sweep's index dropped (the planner falls back to the table) and
+  // re-created (the planner uses it again); both idempotent, the sweep correct throughout.
+  void theSweepIndexCanBeDroppedAndRestored() {
+    auto plan = [&] {
+      auto conn = ds_->read();
+      std::string out;
+      for (const auto& row : conn->query("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE status = 'PENDING' AND expires_at <= 5 LIMIT 10").rows)
+        out += row.text(row.fields.size() - 1) + "\n";
+      return out;
+    };
+    Order a = new_order("u1", "k1", 1, 1'000);
+    repo_->insert_batch({&a});
+    QVERIFY(repo_->sweep_index_exists());
+    QVERIFY(!repo_->sweep_index_scans());  // SQLite keeps no such statistics
+    repo_->set_sweep_index(false);
+    QVERIFY(!repo_->sweep_index_exists());
+    QVERIFY2(plan().find("idx_orders_pending_expired") == std::string::npos, plan().c_str());
+    repo_->set_sweep_index(false);  // again: nothing to drop, no error
+    QCOMPARE(repo_->expirable(61'000, 10), std::vector<std::string>{a.id});  // found by scanning
+    repo_->set_sweep_index(true);
+    repo_->set_sweep_index(true);
+    QVERIFY(repo_->sweep_index_exists());
+    QVERIFY2(plan().find("idx_orders_pending_expired") != std::string::npos, plan().c_str());
+    QCOMPARE(repo_->expirable(61'000, 10), std::vector<std::string>{a.id});
+  }
+
   void writerGroupsConcurrentOrdersIntoBatches() {
     std::vector<Order> handed_over;
     std::mutex m;
