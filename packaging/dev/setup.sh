@@ -11,7 +11,7 @@ packages=(
   libjwt-dev nlohmann-json3-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev
   libncurses-dev
   redis-server postgresql nginx haproxy wrk xvfb xauth imagemagick tmux curl procps
-  python3-kubernetes python3-yaml poppler-utils desktop-file-utils appstream
+  python3-kubernetes python3-yaml poppler-utils desktop-file-utils appstream file
 )
 
 sudo_cmd=()
