@@ -1006,6 +1006,18 @@
         <source>Drills</source>
         <translation>Übungen</translation>
     </message>
+    <message>
+        <source>A drill is running. Abort it, roll back what it changed in the cluster, and quit?</source>
+        <translation>Eine Übung läuft. Abbrechen, ihre Änderungen im Cluster zurücknehmen und beenden?</translation>
+    </message>
+    <message>
+        <source>Rolling back the drill before quitting…</source>
+        <translation>Die Übung wird vor dem Beenden zurückgenommen…</translation>
+    </message>
+    <message>
+        <source>the console is closing</source>
+        <translation>die Konsole wird geschlossen</translation>
+    </message>
 </context>
 <context>
     <name>mambogo::gui::PodLogView</name>

@@ -15,6 +15,9 @@ if(TARGET mambogo_gui)
     target_include_directories(${test} PRIVATE ${PROJECT_SOURCE_DIR}/tests/unit/core)
     target_compile_definitions(${test} PRIVATE MAMBOGO_ARTIFACT_DIR="${CMAKE_BINARY_DIR}/test-artifacts")
   endforeach()
+  # Its one test function waits on real timers (cluster start, the breaker's 60 s open state):
+  # let ctest's 600 s decide, not Qt Test's 300 s watchdog (which fired on a busy machine).
+  set_property(TEST tst_gui_local_cluster APPEND PROPERTY ENVIRONMENT "QTEST_FUNCTION_TIMEOUT=570000")
   target_compile_definitions(tst_gui_connected PRIVATE
     MAMBOGO_FAKE_CLUSTER="${PROJECT_SOURCE_DIR}/tests/unit/core/fake_mambogo_cluster.sh")
 endif()
