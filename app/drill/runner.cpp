@@ -868,13 +868,6 @@ void DrillRunner::complete() {
     m_result.verdict = DrillResult::Verdict::Error;
     m_result.reason = tr("a rollback step failed; check the cluster");
   }
-  for (const PredictionResult& p : m_result.predictions)
-    Q_EMIT progress(tr("prediction %1: you said %2, measured %3 %4: %5/100")
-                        .arg(p.prediction.id)
-                        .arg(p.predicted)
-                        .arg(p.actual ? QString::number(*p.actual, 'g', 4) : tr("nothing"))
-                        .arg(p.prediction.unit)
-                        .arg(p.score));
   Q_EMIT progress(tr("%1 s  verdict %2 (score %3): %4")
                       .arg(m_result.durationS, 0, 'f', 0)
                       .arg(DrillResult::verdictText(m_result.verdict))
