@@ -1,10 +1,13 @@
 #include "gateway/redis_rate_limiter.h"
 
+#include <algorithm>
 #include <array>
+
 
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include "runtime/http_server.h"  // IoLoop
 #include "runtime/logging.h"
 #include "runtime/redis/async_redis.h"
 #include "runtime/redis/redis_pool.h"
@@ -13,7 +16,15 @@ namespace mambogo::gateway {
 
 using runtime::redis::RedisReply;
 
-// Spring Cloud Gateway's request_rate_limiter.lua, with `now` always from Redis TIME.
+namespace {
+std::atomic<std::uint64_t> next_serial{1};
+}  // namespace
+
+// Spring Cloud Gateway's request_rate_limiter.lua, with `now` always from Redis TIME, and one
+// extension: ARGV[4] `count` asks `count` decisions of `requested` tokens at once and answers
+// how many were allowed. Absent (Spring's own call), it is 1 and the answer is Spring's
+// {0|1, tokens}. `count` decisions at once are exactly `count` calls in a row: all see the same
+// whole second of TIME, so the later ones refill nothing and take from what the earlier left.
 const char* const kRequestRateLimiterScript = R"lua(redis.replicate_commands()
 
 local tokens_key = KEYS[1]
@@ -23,6 +34,7 @@ local rate = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local now = tonumber(redis.call('TIME')[1])
 local requested = tonumber(ARGV[3])
+local count = tonumber(ARGV[4]) or 1
 
 local fill_time = capacity/rate
 local ttl = math.floor(fill_time*2)
@@ -39,13 +51,11 @@ end
 
 local delta = math.max(0, now-last_refreshed)
 local filled_tokens = math.min(capacity, last_tokens+(delta*rate))
-local allowed = filled_tokens >= requested
-local new_tokens = filled_tokens
-local allowed_num = 0
-if allowed then
-  new_tokens = filled_tokens - requested
-  allowed_num = 1
+local allowed_num = count
+if requested > 0 then
+  allowed_num = math.min(count, math.floor(filled_tokens/requested))
 end
+local new_tokens = filled_tokens - allowed_num*requested
 
 if ttl > 0 then
   redis.call("setex", tokens_key, ttl, new_tokens)
@@ -60,7 +70,7 @@ std::string_view to_string(FailureMode m) { return m == FailureMode::open ? "ope
 RedisRateLimiter::RedisRateLimiter(runtime::redis::RedisPool* pool, FailureMode mode,
                                    prometheus::Registry* registry, runtime::Logger& logger,
                                    runtime::redis::AsyncRedis* async)
-    : pool_(pool), async_(async), mode_(mode), logger_(logger) {
+    : pool_(pool), async_(async), mode_(mode), logger_(logger), serial_(next_serial++) {
   if (!registry) return;
   failure_counter_ = &prometheus::BuildCounter()
                           .Name("gateway_ratelimit_redis_failures_total")
@@ -85,7 +95,8 @@ std::string RedisRateLimiter::timestamp_key(std::string_view id) {
 // The arguments of one EVALSHA, built once per decision.
 struct RedisRateLimiter::Call {
   Call(std::string_view id, const RateLimitSpec& spec)
-      : tokens(tokens_key(id)),
+      : id(id),
+        tokens(tokens_key(id)),
         timestamp(timestamp_key(id)),
         rate(std::to_string(spec.replenish_rate)),
         burst(std::to_string(spec.burst_capacity)),
@@ -93,16 +104,42 @@ struct RedisRateLimiter::Call {
   std::array<std::string_view, 8> evalsha(std::string_view sha) const {
     return {"EVALSHA", sha, "2", tokens, timestamp, rate, burst, requested};
   }
-  std::string tokens, timestamp, rate, burst, requested;
+  std::string_view tokens_id() const { return id; }
+  std::string id, tokens, timestamp, rate, burst, requested;
 };
 
+// One EVALSHA on the pipelined transport: the decisions of one bucket asked during one turn of
+// an I/O loop, in the order they were asked.
 struct RedisRateLimiter::AsyncCall {
-  AsyncCall(std::string_view id, const RateLimitSpec& spec, std::function<void(const RateLimitDecision&)> d)
-      : call(id, spec), done(std::move(d)) {}
+  AsyncCall(std::string_view id, const RateLimitSpec& spec) : call(id, spec), spec(spec) {}
+  std::array<std::string_view, 9> evalsha(std::string_view sha) {
+    count_arg = std::to_string(waiting.size());
+    const auto a = call.evalsha(sha);
+    return {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], count_arg};
+  }
   Call call;
-  std::function<void(const RateLimitDecision&)> done;
+  RateLimitSpec spec;
+  std::vector<Decided> waiting;
+  std::string count_arg;
   bool reloaded = false;  // SCRIPT LOAD sent after a NOSCRIPT: the next NOSCRIPT is final
 };
+
+// The buckets asked on one I/O loop since its last flush. Thread-local and keyed by the
+// limiter's serial, so the request path takes no lock and a later limiter never finds an
+// earlier one's queue (an entry outliving its limiter is a few bytes per thread).
+struct RedisRateLimiter::LoopQueue {
+  std::vector<std::shared_ptr<AsyncCall>> calls;
+  bool flush_posted = false;
+};
+
+namespace {
+thread_local std::vector<std::pair<std::uint64_t, std::shared_ptr<void>>> t_loop_queues;
+
+bool same_bucket(const RateLimitSpec& a, const RateLimitSpec& b) {
+  return a.replenish_rate == b.replenish_rate && a.burst_capacity == b.burst_capacity &&
+         a.requested_tokens == b.requested_tokens;
+}
+}  // namespace
 
 namespace {
 bool is_noscript(const RedisReply& r) { return r.type == RedisReply::Type::error && r.str.starts_with("NOSCRIPT"); }
@@ -167,37 +204,102 @@ RateLimitDecision RedisRateLimiter::allow(std::string_view id, const RateLimitSp
   return decide(reply);
 }
 
-void RedisRateLimiter::allow_async(std::string_view id, const RateLimitSpec& spec,
-                                   std::function<void(const RateLimitDecision&)> done) {
+void RedisRateLimiter::allow_async(std::string_view id, const RateLimitSpec& spec, Decided done) {
   if (spec.burst_capacity == 0) return done(refused_without_redis());
   if (!async_) return done(failed("no Redis configured (REDIS_URL)"));
-  auto call = std::make_shared<AsyncCall>(id, spec, std::move(done));
+  runtime::IoLoop* loop = runtime::IoLoop::current();
+  if (!loop) {  // no loop turn to gather in: ask alone
+    auto call = std::make_shared<AsyncCall>(id, spec);
+    call->waiting.push_back(std::move(done));
+    return send_async(std::move(call));
+  }
+  LoopQueue& queue = loop_queue();
+  for (auto& call : queue.calls) {
+    if (call->call.tokens_id() == id && same_bucket(call->spec, spec)) {
+      call->waiting.push_back(std::move(done));
+      return;
+    }
+  }
+  auto call = std::make_shared<AsyncCall>(id, spec);
+  call->waiting.push_back(std::move(done));
+  queue.calls.push_back(std::move(call));
+  if (queue.flush_posted) return;
+  queue.flush_posted = true;
+  // Behind the handlers this turn of the loop has already queued: the requests read in the same
+  // wake-up join the batch, and none waits for another round trip.
+  loop->post([this, &queue] {
+    queue.flush_posted = false;
+    auto calls = std::move(queue.calls);
+    queue.calls.clear();
+    for (auto& call : calls) send_async(std::move(call));
+  });
+}
+
+RedisRateLimiter::LoopQueue& RedisRateLimiter::loop_queue() {
+  for (auto& [owner, queue] : t_loop_queues)
+    if (owner == serial_) return *static_cast<LoopQueue*>(queue.get());
+  auto queue = std::make_shared<LoopQueue>();
+  t_loop_queues.emplace_back(serial_, queue);
+  return *queue;
+}
+
+void RedisRateLimiter::send_async(std::shared_ptr<AsyncCall> call) {
   if (known_sha().empty()) return load_script_async(std::move(call));
   evalsha_async(std::move(call));
 }
 
 void RedisRateLimiter::evalsha_async(std::shared_ptr<AsyncCall> call) {
-  const auto argv = call->call.evalsha(known_sha());
+  const auto argv = call->evalsha(known_sha());
   async_->command_argv(argv, [this, call](RedisReply reply) {
     if (is_noscript(reply) && !call->reloaded) return load_script_async(call);
-    call->done(decide(reply));
+    answer(*call, reply);
   });
 }
 
 void RedisRateLimiter::load_script_async(std::shared_ptr<AsyncCall> call) {
   const std::string_view argv[] = {"SCRIPT", "LOAD", kRequestRateLimiterScript};
   async_->command_argv(argv, [this, call](RedisReply loaded) {
-    if (loaded.type != RedisReply::Type::string) return call->done(failed("SCRIPT LOAD failed"));
+    if (loaded.type != RedisReply::Type::string) {
+      for (auto& done : call->waiting) done(failed("SCRIPT LOAD failed"));
+      return;
+    }
     learn_sha(loaded.str);
     call->reloaded = true;
     evalsha_async(call);
   });
 }
 
+// Hands each waiting request its decision: the first `allowed` of them pass, each seeing the
+// tokens the later ones of the batch have not yet taken; the rest are denied with what is left.
+void RedisRateLimiter::answer(AsyncCall& call, const RedisReply& reply) {
+  const auto n = static_cast<long long>(call.waiting.size());
+  if (n == 1) return call.waiting.front()(decide(reply));
+  if (!well_formed(reply)) {
+    for (auto& done : call.waiting) done(decide(reply));
+    return;
+  }
+  const long long allowed = std::clamp<long long>(reply.elements[0].integer, 0, n);
+  const long long left = reply.elements[1].integer;
+  if (last_failed_.load(std::memory_order_relaxed)) last_failed_.store(false);
+  if (allowed_counter_) allowed_counter_->Increment(double(allowed));
+  if (denied_counter_) denied_counter_->Increment(double(n - allowed));
+  for (long long i = 0; i < n; ++i) {
+    RateLimitDecision d;
+    d.allowed = i < allowed;
+    d.tokens_left = d.allowed ? left + (allowed - 1 - i) * call.spec.requested_tokens : left;
+    call.waiting[std::size_t(i)](d);
+  }
+}
+
+bool RedisRateLimiter::well_formed(const RedisReply& reply) {
+  return reply.type == RedisReply::Type::array && reply.elements.size() == 2 &&
+         reply.elements[0].type == RedisReply::Type::integer &&
+         reply.elements[1].type == RedisReply::Type::integer;
+}
+
 // The script's answer {allowed, tokens_left}, or a failure decided by the mode.
 RateLimitDecision RedisRateLimiter::decide(const RedisReply& reply) {
-  if (reply.type != RedisReply::Type::array || reply.elements.size() != 2 ||
-      reply.elements[0].type != RedisReply::Type::integer)
+  if (!well_formed(reply))
     return failed(reply.is_unavailable() || reply.type == RedisReply::Type::error
                       ? reply.str
                       : std::string("unexpected reply of type ") + runtime::redis::to_string(reply.type));

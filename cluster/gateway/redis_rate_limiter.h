@@ -35,6 +35,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -80,10 +81,14 @@ class RedisRateLimiter {
                    runtime::Logger& logger, runtime::redis::AsyncRedis* async = nullptr);
 
   RateLimitDecision allow(std::string_view id, const RateLimitSpec& spec);
+  using Decided = std::function<void(const RateLimitDecision&)>;
   // The same decision through the async client; done runs once, on the calling loop (inside
-  // this call when no Redis is needed: burst 0, or no async client).
-  void allow_async(std::string_view id, const RateLimitSpec& spec,
-                   std::function<void(const RateLimitDecision&)> done);
+  // this call when no Redis is needed: burst 0, or no async client). On an I/O loop, the
+  // decisions asked for one bucket (same id and spec) during one turn of the loop go to Redis as
+  // one EVALSHA with a count (see kRequestRateLimiterScript), sent behind the handlers already
+  // queued, so no request waits longer and a busy user costs Redis one script run per turn
+  // instead of one per request; each still gets its own decision and X-RateLimit-Remaining.
+  void allow_async(std::string_view id, const RateLimitSpec& spec, Decided done);
   bool has_async() const { return async_ != nullptr; }
 
   static void add_response_headers(const RateLimitDecision& d, const RateLimitSpec& spec,
@@ -96,21 +101,27 @@ class RedisRateLimiter {
   std::uint64_t redis_failures() const { return failures_.load(); }
 
  private:
-  struct Call;       // one decision: the EVALSHA arguments
-  struct AsyncCall;  // ... and where an async decision is in its exchange
+  struct Call;       // one bucket: the EVALSHA arguments
+  struct AsyncCall;  // ... the decisions waiting for it, and where its exchange is
+  struct LoopQueue;  // the buckets asked on one I/O loop since its last flush
   RateLimitDecision failed(const std::string& reason);
   RateLimitDecision decide(const runtime::redis::RedisReply& reply);
   RateLimitDecision refused_without_redis();
+  static bool well_formed(const runtime::redis::RedisReply& reply);
   std::string_view known_sha() const;
   void learn_sha(const std::string& sha);
+  LoopQueue& loop_queue();
+  void send_async(std::shared_ptr<AsyncCall> call);
   void evalsha_async(std::shared_ptr<AsyncCall> call);
   void load_script_async(std::shared_ptr<AsyncCall> call);
+  void answer(AsyncCall& call, const runtime::redis::RedisReply& reply);
 
   // Constant after construction.
   runtime::redis::RedisPool* const pool_;
   runtime::redis::AsyncRedis* const async_;
   const FailureMode mode_;
   runtime::Logger& logger_;
+  const std::uint64_t serial_;  // names this limiter's per-loop queues (never reused)
   prometheus::Counter* failure_counter_ = nullptr;
   prometheus::Counter* allowed_counter_ = nullptr;
   prometheus::Counter* denied_counter_ = nullptr;

@@ -49,6 +49,8 @@ bool acceptable_request_id(std::string_view id) {
 
 IoLoop* IoLoop::current() { return current_loop; }
 
+void IoLoop::post(std::function<void()> fn) { asio::post(ioc_, std::move(fn)); }
+
 IoLoop::Scope::Scope(asio::io_context& ioc) : loop_(std::make_shared<IoLoop>(ioc)), previous_(current_loop) {
   current_loop = loop_.get();
 }

@@ -53,6 +53,10 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   static IoLoop* current();
 
   boost::asio::io_context& context() const { return ioc_; }
+  // Runs fn on this loop after the handlers already queued (asio::post), so work gathered
+  // during one turn of the loop can be done once at its end. Any thread; fn is dropped
+  // unrun if the loop ends first.
+  void post(std::function<void()> fn);
   bool running() const { return running_.load(std::memory_order_acquire); }
   std::shared_ptr<IoLoop> share() { return shared_from_this(); }
 

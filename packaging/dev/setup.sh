@@ -9,7 +9,7 @@ packages=(
   qt6-l10n-tools libgl-dev fonts-dejavu-core
   libboost-dev prometheus-cpp-dev libpqxx-dev libpq-dev libhiredis-dev libsqlite3-dev libssl-dev
   libjwt-dev nlohmann-json3-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev
-  libncurses-dev
+  libncurses-dev libjemalloc-dev
   redis-server postgresql nginx haproxy wrk xvfb xauth imagemagick tmux curl procps
   python3-kubernetes python3-yaml poppler-utils desktop-file-utils appstream file
 )

@@ -209,9 +209,13 @@ class AsyncRedis::Link {
 
   void lost(const boost::system::error_code& ec) {
     const bool in_flight = std::any_of(waiters_.begin(), waiters_.end(), [](const Waiter& w) { return w.written; });
+    // Commands in flight cannot be answered: they may have run.
+    if (in_flight) return fail_all("redis connection " + where() + " lost: " + ec.message(), true);
     // An idle connection the server closed (a restart, a timeout on its side) is simply
-    // dropped: the next command opens a new one. Commands in flight cannot be answered.
-    fail_all("redis connection " + where() + " lost: " + ec.message(), in_flight);
+    // dropped. Commands queued behind the close but not yet written go out on a new one (they
+    // were failed as "lost" before, without marking Redis down, when a stop raced them).
+    close();
+    if (!waiters_.empty()) connect();
   }
 
   void arm_timer(SteadyClock::time_point at) {

@@ -27,6 +27,7 @@
 
 #include <boost/asio.hpp>
 
+#include "loop_thread.h"
 #include "runtime/executor.h"
 #include "runtime/http_client.h"
 #include "runtime/http_server.h"
@@ -267,32 +268,7 @@ std::chrono::milliseconds ms(std::chrono::nanoseconds d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d);
 }
 
-// An I/O loop of the test's own, as HttpServer's I/O threads are (IoLoop::Scope around run()).
-// Declare it before the client under test: the loop's io_context must outlive the client.
-class LoopThread {
- public:
-  LoopThread()
-      : work_(boost::asio::make_work_guard(ioc_)), thread_([this] {
-          IoLoop::Scope loop(ioc_);
-          id_ = std::this_thread::get_id();
-          ioc_.run();
-        }) {}
-  ~LoopThread() { stop(); }
-  void post(std::function<void()> fn) { boost::asio::post(ioc_, std::move(fn)); }
-  void stop() {  // ends the loop for good
-    if (!thread_.joinable()) return;
-    work_.reset();
-    ioc_.stop();
-    thread_.join();
-  }
-  std::thread::id id() const { return id_; }
-
- private:
-  boost::asio::io_context ioc_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::atomic<std::thread::id> id_{};
-  std::thread thread_;
-};
+using mambogo::test::LoopThread;
 
 struct LoopAnswer {
   ClientResult result;

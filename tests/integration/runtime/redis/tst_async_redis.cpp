@@ -16,6 +16,7 @@
 #include <boost/asio.hpp>
 #include <prometheus/registry.h>
 
+#include "loop_thread.h"
 #include "redis_server.h"
 #include "runtime/clock.h"
 #include "runtime/http_server.h"
@@ -25,36 +26,9 @@ using namespace mambogo::runtime;
 using namespace mambogo::runtime::redis;
 using namespace std::chrono_literals;
 using Type = RedisReply::Type;
+using mambogo::test::LoopThread;
 
 namespace {
-
-// An I/O loop of the test's own. Declare it before the client under test: the loop's
-// io_context must outlive the client.
-class LoopThread {
- public:
-  LoopThread()
-      : work_(boost::asio::make_work_guard(ioc_)), thread_([this] {
-          IoLoop::Scope loop(ioc_);
-          id_ = std::this_thread::get_id();
-          ioc_.run();
-        }) {}
-  ~LoopThread() { stop(); }
-  void post(std::function<void()> fn) { boost::asio::post(ioc_, std::move(fn)); }
-  // Ends the loop for good (IoLoop::running() turns false).
-  void stop() {
-    if (!thread_.joinable()) return;
-    work_.reset();
-    ioc_.stop();
-    thread_.join();
-  }
-  std::thread::id id() const { return id_; }
-
- private:
-  boost::asio::io_context ioc_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::atomic<std::thread::id> id_{};
-  std::thread thread_;
-};
 
 struct Answer {
   RedisReply reply;

@@ -1,0 +1,182 @@
+// The gateway's rate limiter on its pipelined transport, driven from an I/O loop of the test's
+// own against a real redis-server: decisions asked for one bucket during one turn of the loop
+// go to Redis as ONE script run (counted in Redis's own INFO commandstats), and each request
+// still gets exactly the decision and X-RateLimit-Remaining that Spring's script, called once
+// per request in the same second, would have given it. Also: several buckets in one turn, a
+// request of several tokens, the script lost by SCRIPT FLUSH in the middle, and Redis away
+// (fail-open and fail-closed decide every waiting request).
+#include <QtTest>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <prometheus/registry.h>
+
+#include "gateway/redis_rate_limiter.h"
+#include "loop_thread.h"
+#include "redis_server.h"
+#include "runtime/clock.h"
+#include "runtime/logging.h"
+#include "runtime/redis/async_redis.h"
+
+using namespace mambogo;
+using namespace std::chrono_literals;
+using gateway::FailureMode;
+using gateway::RateLimitDecision;
+using gateway::RateLimitSpec;
+using gateway::RedisRateLimiter;
+using test::LoopThread;
+
+namespace {
+
+struct Asked {
+  std::string id;
+  RateLimitSpec spec;
+};
+
+struct Got {
+  RateLimitDecision decision;
+  bool on_loop = false;
+};
+
+// Asks every decision of `asked` inside ONE handler on `loop` (one turn of the loop) and waits
+// (bounded) for all the answers, returned in the order asked.
+std::vector<Got> ask_in_one_turn(LoopThread& loop, RedisRateLimiter& limiter, const std::vector<Asked>& asked) {
+  auto got = std::make_shared<std::vector<Got>>(asked.size());
+  auto left = std::make_shared<std::atomic<std::size_t>>(asked.size());
+  auto all = std::make_shared<std::promise<void>>();
+  auto future = all->get_future();
+  loop.post([&, got, left, all] {
+    for (std::size_t i = 0; i < asked.size(); ++i)
+      limiter.allow_async(asked[i].id, asked[i].spec, [&loop, got, left, all, i](const RateLimitDecision& d) {
+        (*got)[i] = {d, std::this_thread::get_id() == loop.id()};
+        if (--*left == 0) all->set_value();
+      });
+  });
+  if (future.wait_for(10s) != std::future_status::ready) throw std::runtime_error("decisions missing after 10 s");
+  return *got;
+}
+
+RateLimitSpec bucket(int rate, int burst, int requested = 1) {
+  RateLimitSpec s;
+  s.replenish_rate = rate;
+  s.burst_capacity = burst;
+  s.requested_tokens = requested;
+  return s;
+}
+
+// calls=N of a command in Redis's INFO commandstats (0 when never called).
+long long redis_calls(test::RedisServer& redis, const std::string& command) {
+  const std::string info = redis.query({"INFO", "commandstats"});
+  const std::string tag = "cmdstat_" + command + ":calls=";
+  const auto at = info.find(tag);
+  return at == std::string::npos ? 0 : std::stoll(info.substr(at + tag.size()));
+}
+
+runtime::redis::RedisOptions options_for(int port) {
+  runtime::redis::RedisOptions o;
+  o.port = port;
+  o.connect_timeout = 500ms;
+  o.command_timeout = 500ms;
+  return o;
+}
+
+}  // namespace
+
+class TestRateLimiterBatching : public QObject {
+  Q_OBJECT
+
+  runtime::Logger logger{"test", runtime::LogLevel::error};
+  const runtime::Clock& clock = runtime::system_clock();
+
+ private slots:
+  void oneBucketOneScriptRunSpringsDecisions() {
+    test::RedisServer redis;
+    LoopThread loop;
+    prometheus::Registry registry;
+    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
+    RedisRateLimiter limiter(nullptr, FailureMode::open, &registry, logger, &async);
+
+    std::vector<Asked> asked(25, Asked{"alice", bucket(1, 10)});
+    for (int i = 0; i < 3; ++i) asked.push_back({"bob", bucket(1, 10)});
+    const long long before = redis_calls(redis, "evalsha");
+    const auto got = ask_in_one_turn(loop, limiter, asked);
+
+    // Two buckets asked in one turn: two script runs, not 28.
+    QCOMPARE(redis_calls(redis, "evalsha") - before, 2LL);
+    // alice: the first ten pass, each told what the ones after it leave (9 .. 0), the other
+    // fifteen are refused with 0 left — what 25 calls of Spring's script in one second give.
+    for (int i = 0; i < 25; ++i) {
+      QVERIFY(got[i].on_loop);
+      QCOMPARE(got[i].decision.redis_failed, false);
+      QCOMPARE(got[i].decision.allowed, i < 10);
+      QCOMPARE(got[i].decision.tokens_left, i < 10 ? 9LL - i : 0LL);
+    }
+    for (int i = 25; i < 28; ++i) {  // bob's bucket is his own
+      QCOMPARE(got[i].decision.allowed, true);
+      QCOMPARE(got[i].decision.tokens_left, 9LL - (i - 25));
+    }
+    // The bucket Redis keeps is the one the batch left, under Spring's key.
+    QCOMPARE(redis.query({"GET", "request_rate_limiter.{alice}.tokens"}), std::string("0"));
+    // A request in a later turn is its own run and sees the same bucket.
+    const auto later = ask_in_one_turn(loop, limiter, {{"bob", bucket(1, 10)}});
+    QCOMPARE(later[0].decision.tokens_left, 6LL);
+  }
+
+  void severalTokensPerRequest() {
+    test::RedisServer redis;
+    LoopThread loop;
+    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
+    RedisRateLimiter limiter(nullptr, FailureMode::open, nullptr, logger, &async);
+    const auto got = ask_in_one_turn(loop, limiter, std::vector<Asked>(5, Asked{"carol", bucket(1, 10, 3)}));
+    // 10 tokens, 3 each: three pass (7, 4, 1 left after each), two are refused (1 left).
+    const std::vector<bool> allowed{true, true, true, false, false};
+    const std::vector<long long> left{7, 4, 1, 1, 1};
+    for (int i = 0; i < 5; ++i) {
+      QCOMPARE(got[i].decision.allowed, bool(allowed[i]));
+      QCOMPARE(got[i].decision.tokens_left, left[i]);
+    }
+  }
+
+  void scriptFlushedBetweenTurnsIsLoadedAgain() {
+    test::RedisServer redis;
+    LoopThread loop;
+    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
+    RedisRateLimiter limiter(nullptr, FailureMode::closed, nullptr, logger, &async);
+    QCOMPARE(ask_in_one_turn(loop, limiter, {{"dave", bucket(1, 10)}})[0].decision.tokens_left, 9LL);
+    QCOMPARE(redis.query({"SCRIPT", "FLUSH"}), std::string("OK"));
+    const auto got = ask_in_one_turn(loop, limiter, std::vector<Asked>(4, Asked{"dave", bucket(1, 10)}));
+    for (int i = 0; i < 4; ++i) {
+      QCOMPARE(got[i].decision.redis_failed, false);
+      QCOMPARE(got[i].decision.allowed, true);
+      QCOMPARE(got[i].decision.tokens_left, 8LL - i);
+    }
+  }
+
+  void redisAwayDecidesEveryWaitingRequest() {
+    int port = 0;
+    {
+      test::RedisServer gone;  // a port where nothing listens any more
+      port = gone.port();
+    }
+    for (const FailureMode mode : {FailureMode::open, FailureMode::closed}) {
+      LoopThread loop;
+      runtime::redis::AsyncRedis async(options_for(port), nullptr, clock);
+      RedisRateLimiter limiter(nullptr, mode, nullptr, logger, &async);
+      const auto got = ask_in_one_turn(loop, limiter, std::vector<Asked>(6, Asked{"erin", bucket(1, 10)}));
+      for (const auto& g : got) {
+        QCOMPARE(g.decision.redis_failed, true);
+        QCOMPARE(g.decision.allowed, mode == FailureMode::open);
+        QCOMPARE(g.decision.tokens_left, -1LL);
+      }
+      QCOMPARE(limiter.redis_failures(), std::uint64_t(6));
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestRateLimiterBatching)
+#include "tst_rate_limiter_batching.moc"
