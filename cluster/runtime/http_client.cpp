@@ -502,9 +502,7 @@ Upstream::Pool::Wire Upstream::Pool::build_request(OutgoingRequest& r) const {
   for (const auto& h : r.headers) {
     if (iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding")) continue;
     // A name or value that could end the line would let a caller's input inject headers.
-    if (h.name.empty() || h.name.find_first_of(":\r\n \t") != std::string::npos ||
-        h.value.find_first_of("\r\n") != std::string::npos)
-      continue;
+    if (!safe_header_line(h.name, h.value)) continue;
     if (iequals(h.name, "Host")) has_host = true;
     if (iequals(h.name, "Connection") && beast::http::token_list(h.value).exists("close"))
       wire.keep_alive = false;

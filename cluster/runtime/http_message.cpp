@@ -33,6 +33,13 @@ Method parse_method(std::string_view token) {
   return Method::other;
 }
 
+bool safe_header_line(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (const char c : name)
+    if (c == ':' || c == ' ' || c == '\t' || c == '\r' || c == '\n') return false;
+  return value.find('\r') == std::string_view::npos && value.find('\n') == std::string_view::npos;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

@@ -24,6 +24,12 @@ struct Header {
 // Case-insensitive ASCII comparison, as header names require.
 bool iequals(std::string_view a, std::string_view b);
 
+// Whether a header can be written as one line without letting its text inject another: a
+// token-ish name (no ':', space, tab, CR, LF) and a value without CR or LF. Two memchr scans
+// of the value: find_first_of("\r\n") tested every byte of a 700-byte bearer token against
+// the set one call at a time, 3% of the gateway's CPU.
+bool safe_header_line(std::string_view name, std::string_view value);
+
 // One request as a handler sees it. The server fills it once; handlers only read it.
 struct Request {
   Method method = Method::get;

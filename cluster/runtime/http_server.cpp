@@ -468,9 +468,7 @@ awaitable<bool> Session::write(Response response, const Request* request,
   }
   for (const auto& h : response.headers) {
     // A handler echoing client input must not be able to inject headers.
-    if (h.name.empty() || h.name.find_first_of(":\r\n ") != std::string::npos ||
-        h.value.find_first_of("\r\n") != std::string::npos)
-      continue;
+    if (!safe_header_line(h.name, h.value)) continue;
     out.append("\r\n").append(h.name).append(": ").append(h.value);
   }
   if (request) out.append("\r\nX-Request-Id: ").append(request->request_id);

@@ -47,6 +47,17 @@ class TestHttpMessage : public QObject {
     QVERIFY(nlohmann::json::parse(e.body)["requestId"].is_null());
   }
 
+  void headerLinesThatWouldInjectAreRefused() {
+    using mambogo::runtime::safe_header_line;
+    QVERIFY(safe_header_line("Authorization", "Bearer " + std::string(700, 'a')));
+    QVERIFY(safe_header_line("X-Empty", ""));
+    QVERIFY(!safe_header_line("", "v"));
+    for (const char* name : {"X-A:b", "X A", "X\tA", "X\rA", "X\nA"}) QVERIFY2(!safe_header_line(name, "v"), name);
+    QVERIFY(!safe_header_line("X-A", "ok\r\nSet-Cookie: stolen=1"));
+    QVERIFY(!safe_header_line("X-A", std::string(700, 'a') + "\n"));
+    QVERIFY(!safe_header_line("X-A", "\r"));
+  }
+
   void methodsRoundTrip() {
     for (auto m : {Method::get, Method::head, Method::post, Method::put, Method::patch, Method::delete_, Method::options})
       QCOMPARE(parse_method(to_string(m)), m);
