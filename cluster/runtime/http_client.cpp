@@ -1,11 +1,14 @@
 #include "runtime/http_client.h"
 
+#include <cstdlib>
+
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <deque>
 #include <future>
 #include <list>
@@ -218,6 +221,7 @@ class Upstream::Pool {
   // Constant after construction.
   const std::string host_header_;
   std::optional<asio::ip::address> literal_;  // host, when it is an IP address
+  std::optional<asio::ip::address> local_;    // the source to bind (both loopback)
   ClientFamilies& families_;
   prometheus::Gauge& active_gauge_;
   prometheus::Gauge& idle_gauge_;
@@ -255,6 +259,14 @@ class Upstream::Pool {
   std::atomic<std::uint64_t> stat_overflows_{0};
 };
 
+std::string pod_source_address() {
+  const char* ip = std::getenv("POD_IP");
+  if (!ip || !*ip) return {};
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(ip, ec);
+  return !ec && address.is_loopback() ? std::string(ip) : std::string();
+}
+
 Upstream::Pool::Pool(UpstreamOptions options, asio::io_context& ioc, ClientFamilies& families)
     : options_(std::move(options)),
       ioc_(ioc),
@@ -272,6 +284,10 @@ Upstream::Pool::Pool(UpstreamOptions options, asio::io_context& ioc, ClientFamil
   beast::error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
   if (!ec) literal_ = address;
+  if (literal_ && literal_->is_loopback() && !options_.local_address.empty()) {
+    auto local = asio::ip::make_address(options_.local_address, ec);
+    if (!ec && local.is_loopback() && local.is_v4() == literal_->is_v4()) local_ = local;
+  }
   // Every reason exists from the start, so rate() over it works before the first failure.
   for (ClientError e : kErrors)
     error_counters_[static_cast<std::size_t>(e)] =
@@ -409,6 +425,18 @@ awaitable<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point 
   const auto connect_limit = Clock::now() + options_.connect_timeout;
   const std::string where = " to " + host_header_ + ": ";
   if (literal_) {
+    if (local_) {  // leave from the pod's own address (see pod_source_address)
+      auto& socket = conn->stream.socket();
+      socket.open(local_->is_v4() ? tcp::v4() : tcp::v6(), ec);
+      if (!ec) socket.bind(tcp::endpoint(*local_, 0), ec);
+      if (ec) {
+        a.error = ClientError::connect_failed;
+        a.message = "bind " + local_->to_string() + where + ec.message();
+        close(conn);
+        conn = nullptr;
+        co_return a;
+      }
+    }
     conn->stream.expires_at(std::min(connect_limit, deadline));
     co_await conn->stream.async_connect(tcp::endpoint(*literal_, options_.port), redirect);
   } else {

@@ -57,10 +57,19 @@ struct ClientOptions {
   bool caller_thread = false;  // per-loop pools for sends made on IoLoop threads (see above)
 };
 
+// The source address for connections to loopback upstreams: $POD_IP when it is a loopback
+// address (a pod of mambogo-cluster, which gives every pod its own 127.0.1.N), else empty (the
+// kernel's choice). In a real cluster a pod's connections leave from its IP anyway; on one
+// machine they would all leave from 127.0.0.1 and the service proxy could not tell which pod
+// sent them, so NetworkChaos between selected pods and a target could not single them out.
+std::string pod_source_address();
+
 struct UpstreamOptions {
   std::string name;                 // `upstream` label; unique within one HttpClient
   std::string host = "127.0.0.1";   // IP literal, or a name resolved at each connect
   std::uint16_t port = 8080;
+  // Bound before connecting when both it and `host` are loopback IP literals; empty: not bound.
+  std::string local_address = pod_source_address();
   int max_connections = 64;         // open connections, busy or idle (>= 1)
   int max_pending_requests = 1024;  // queued while every connection is busy (>= 0)
   std::chrono::milliseconds connect_timeout{1'000};

@@ -295,6 +295,7 @@ class TestHttpClient : public QObject {
 
  private slots:
   void reusesKeepAliveConnection();
+  void leavesFromThePodsOwnAddress();
   void sendsBodyAndHeadersAndReadsResponse();
   void honoursConnectionCloseFromServer();
   void respectsMaxConnections();
@@ -336,6 +337,35 @@ void TestHttpClient::reusesKeepAliveConnection() {
   QCOMPARE(stats.connections_opened, std::uint64_t{1});
   QCOMPARE(stats.idle_connections, 1);
   QCOMPARE(stats.active_connections, 0);
+}
+
+// A pod of mambogo-cluster has its own 127.0.1.N; its calls must leave from it so that the
+// service proxy can tell which pod sent them (NetworkChaos between pods).
+void TestHttpClient::leavesFromThePodsOwnAddress() {
+  TestServer server;
+  HttpClient client({}, nullptr);
+  UpstreamOptions options = upstream_to(server.port());
+  options.local_address = "127.0.1.77";
+  ClientResult r = client.call(client.upstream(options), get("/peer"));
+  QVERIFY2(r.ok(), r.message.c_str());
+  QVERIFY2(r.response.body.starts_with("127.0.1.77:"), r.response.body.c_str());
+
+  // Without one the kernel chooses (127.0.0.1 towards 127.0.0.1).
+  options.name = "unbound";
+  options.local_address.clear();
+  r = client.call(client.upstream(options), get("/peer"));
+  QVERIFY2(r.ok() && r.response.body.starts_with("127.0.0.1:"), r.response.body.c_str());
+
+  // The default comes from $POD_IP, and only a loopback one: a real pod's IP needs no binding.
+  const auto restore = qScopeGuard([] { ::unsetenv("POD_IP"); });
+  ::setenv("POD_IP", "127.0.1.78", 1);
+  QCOMPARE(UpstreamOptions{}.local_address, std::string("127.0.1.78"));
+  ::setenv("POD_IP", "10.244.1.7", 1);
+  QCOMPARE(UpstreamOptions{}.local_address, std::string());
+  ::setenv("POD_IP", "not-an-ip", 1);
+  QCOMPARE(UpstreamOptions{}.local_address, std::string());
+  ::unsetenv("POD_IP");
+  QCOMPARE(UpstreamOptions{}.local_address, std::string());
 }
 
 void TestHttpClient::sendsBodyAndHeadersAndReadsResponse() {
