@@ -1011,24 +1011,48 @@ Response Handler::scale(const Request& request, const Target& t) {
 Response Handler::log(const Request& request, const Target& t) {
   const Json pod = existing(*t.r, t.ns, t.name);
   if (!node_) throw not_found(*t.r, t.name);
-  std::vector<std::string> names;
-  for (const auto& c : pod["spec"].value("containers", Json::array())) names.push_back(c.value("name", ""));
+  // The API server's validateContainer: the only app container when none is named; any
+  // container of the pod (init containers too) when one is.
+  auto names_of = [&](const char* list) {
+    std::vector<std::string> names;
+    for (const auto& c : pod["spec"].value(list, Json::array())) names.push_back(c.value("name", ""));
+    return names;
+  };
+  const std::vector<std::string> names = names_of("containers"), init_names = names_of("initContainers");
+  auto joined = [](const std::vector<std::string>& list) {
+    std::string all;
+    for (const auto& n : list) all += (all.empty() ? "" : " ") + n;
+    return all;
+  };
   std::string container = request.param("container").value_or("");
   if (container.empty()) {
     if (names.size() != 1) {
-      std::string all;
-      for (const auto& n : names) all += (all.empty() ? "" : " ") + n;
-      throw bad_request("a container name must be specified for pod " + t.name + ", choose one of: [" + all + "]");
+      std::string message = "a container name must be specified for pod " + t.name;
+      if (!names.empty()) message += ", choose one of: [" + joined(names) + "]";
+      if (!names.empty() && !init_names.empty()) message += " or one of the init containers: [" + joined(init_names) + "]";
+      throw bad_request(message);
     }
     container = names.front();
-  } else if (std::find(names.begin(), names.end(), container) == names.end()) {
+  } else if (std::find(names.begin(), names.end(), container) == names.end() &&
+             std::find(init_names.begin(), init_names.end(), container) == init_names.end()) {
     throw bad_request("container " + container + " is not valid for pod " + t.name);
   }
   const bool previous = truthy(request.param("previous"));
   auto file = node_->log_file(t.ns, t.name, container, previous);
   if (!file) {
     if (previous) throw bad_request("previous terminated container \"" + container + "\" in pod \"" + t.name + "\" not found");
-    throw bad_request("container \"" + container + "\" in pod \"" + t.name + "\" is waiting to start: ContainerCreating");
+    // kubelet's validateContainerLogStatus: why the container has no log yet.
+    std::string waiting = "ContainerCreating";
+    const Json status = pod.value("status", Json::object());
+    for (const char* list : {"initContainerStatuses", "containerStatuses"})
+      for (const auto& cs : status.value(list, Json::array()))
+        if (cs.value("name", "") == container) {
+          const Json w = cs.value("state", Json::object()).value("waiting", Json::object());
+          if (w.is_object() && w.value("reason", "") != "") waiting = w.value("reason", "");
+        }
+    if (waiting == "ErrImagePull") waiting = "image can't be pulled";
+    else if (waiting == "ImagePullBackOff") waiting = "trying and failing to pull image";
+    throw bad_request("container \"" + container + "\" in pod \"" + t.name + "\" is waiting to start: " + waiting);
   }
   std::ifstream in(*file, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

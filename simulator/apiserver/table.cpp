@@ -85,55 +85,129 @@ std::string map_selector_text(const Json& selector) {
   return join(parts);
 }
 
-// printPod: status reason from the phase, then the containers' waiting/terminated reasons.
-Json pod_row(const Json& pod, Clock::time_point now) {
-  const auto& status = at(pod, {"status"});
-  std::string reason = text(at(status, {"phase"}), "Pending");
-  if (!text(at(status, {"reason"})).empty()) reason = text(at(status, {"reason"}));
-  const int total = at(pod, {"spec", "containers"}).is_array() ? int(at(pod, {"spec", "containers"}).size()) : 0;
-  int ready = 0;
+bool condition_true(const Json& status, const std::string& type) {
+  for (const auto& cond : at(status, {"conditions"}).is_array() ? at(status, {"conditions"}) : Json::array())
+    if (cond.value("type", "") == type && cond.value("status", "") == "True") return true;
+  return false;
+}
+
+// An init container with restartPolicy Always (a sidecar).
+bool restartable_init(const Json& pod, const std::string& name) {
+  const Json& list = at(pod, {"spec", "initContainers"});
+  if (!list.is_array()) return false;
+  for (const auto& c : list)
+    if (c.value("name", "") == name) return text(c.value("restartPolicy", Json())) == "Always";
+  return false;
+}
+
+struct PodSummary {
+  std::string reason;
+  int ready = 0, total = 0;
   std::int64_t restarts = 0;
   std::optional<Clock::time_point> last_restart;
-  bool running = false;
-  const auto& statuses = at(status, {"containerStatuses"});
-  if (statuses.is_array()) {
-    for (auto it = statuses.rbegin(); it != statuses.rend(); ++it) {
-      const auto& c = *it;
-      restarts += integer(c.value("restartCount", Json()));
-      if (auto t = parse_time(at(c, {"lastState", "terminated", "finishedAt"}))) {
-        if (!last_restart || *t > *last_restart) last_restart = t;
+};
+
+// printPod (kubectl's printers, v1.30): the status reason from the phase, then the init
+// containers' (Init:N/M, Init:<reason>), then, once initialized, the containers' reasons.
+PodSummary summarize_pod(const Json& pod) {
+  PodSummary out;
+  const auto& status = at(pod, {"status"});
+  std::string& reason = out.reason;
+  reason = text(at(status, {"phase"}), "Pending");
+  if (!text(at(status, {"reason"})).empty()) reason = text(at(status, {"reason"}));
+  out.total = at(pod, {"spec", "containers"}).is_array() ? int(at(pod, {"spec", "containers"}).size()) : 0;
+  const Json& init_specs = at(pod, {"spec", "initContainers"});
+  const int init_total = init_specs.is_array() ? int(init_specs.size()) : 0;
+  if (init_specs.is_array())
+    for (const auto& c : init_specs)
+      if (text(c.value("restartPolicy", Json())) == "Always") ++out.total;
+  auto finished_at = [](const Json& c) { return parse_time(at(c, {"lastState", "terminated", "finishedAt"})); };
+
+  std::int64_t sidecar_restarts = 0;
+  std::optional<Clock::time_point> sidecar_last_restart;
+  bool initializing = false;
+  const auto& init_statuses = at(status, {"initContainerStatuses"});
+  if (init_statuses.is_array()) {
+    for (std::size_t i = 0; i < init_statuses.size(); ++i) {
+      const auto& c = init_statuses[i];
+      const std::string name = c.value("name", "");
+      const bool sidecar = restartable_init(pod, name);
+      out.restarts += integer(c.value("restartCount", Json()));
+      if (auto t = finished_at(c); t && (!out.last_restart || *t > *out.last_restart)) out.last_restart = t;
+      if (sidecar) {
+        sidecar_restarts += integer(c.value("restartCount", Json()));
+        if (auto t = finished_at(c); t && (!sidecar_last_restart || *t > *sidecar_last_restart)) sidecar_last_restart = t;
       }
-      const auto& waiting = at(c, {"state", "waiting"});
       const auto& terminated = at(c, {"state", "terminated"});
-      if (!text(at(waiting, {"reason"})).empty()) {
-        reason = text(at(waiting, {"reason"}));
-      } else if (!text(at(terminated, {"reason"})).empty()) {
-        reason = text(at(terminated, {"reason"}));
-      } else if (terminated.is_object()) {
-        const auto signal = integer(terminated.value("signal", Json()));
-        reason = signal != 0 ? "Signal:" + std::to_string(signal)
-                             : "ExitCode:" + std::to_string(integer(terminated.value("exitCode", Json())));
-      } else if (c.value("ready", false) && at(c, {"state", "running"}).is_object()) {
-        running = true;
-        ++ready;
+      const auto& waiting = at(c, {"state", "waiting"});
+      if (terminated.is_object() && integer(terminated.value("exitCode", Json())) == 0) continue;
+      if (sidecar && c.value("started", false)) {
+        if (c.value("ready", false)) ++out.ready;
+        continue;
       }
+      if (terminated.is_object()) {
+        // initialization failed
+        if (text(terminated.value("reason", Json())).empty()) {
+          const auto signal = integer(terminated.value("signal", Json()));
+          reason = signal != 0 ? "Init:Signal:" + std::to_string(signal)
+                               : "Init:ExitCode:" + std::to_string(integer(terminated.value("exitCode", Json())));
+        } else {
+          reason = "Init:" + text(terminated["reason"]);
+        }
+      } else if (waiting.is_object() && !text(waiting.value("reason", Json())).empty() &&
+                 text(waiting["reason"]) != "PodInitializing") {
+        reason = "Init:" + text(waiting["reason"]);
+      } else {
+        reason = "Init:" + std::to_string(i) + "/" + std::to_string(init_total);
+      }
+      initializing = true;
+      break;
     }
   }
-  if (reason == "Completed" && running) {
-    bool ready_condition = false;
-    for (const auto& cond : at(status, {"conditions"}).is_array() ? at(status, {"conditions"}) : Json::array())
-      if (cond.value("type", "") == "Ready" && cond.value("status", "") == "True") ready_condition = true;
-    reason = ready_condition ? "Running" : "NotReady";
+
+  if (!initializing || condition_true(status, "Initialized")) {
+    out.restarts = sidecar_restarts;
+    out.last_restart = sidecar_last_restart;
+    bool running = false;
+    const auto& statuses = at(status, {"containerStatuses"});
+    if (statuses.is_array()) {
+      for (auto it = statuses.rbegin(); it != statuses.rend(); ++it) {
+        const auto& c = *it;
+        out.restarts += integer(c.value("restartCount", Json()));
+        if (auto t = finished_at(c); t && (!out.last_restart || *t > *out.last_restart)) out.last_restart = t;
+        const auto& waiting = at(c, {"state", "waiting"});
+        const auto& terminated = at(c, {"state", "terminated"});
+        if (!text(at(waiting, {"reason"})).empty()) {
+          reason = text(at(waiting, {"reason"}));
+        } else if (!text(at(terminated, {"reason"})).empty()) {
+          reason = text(at(terminated, {"reason"}));
+        } else if (terminated.is_object()) {
+          const auto signal = integer(terminated.value("signal", Json()));
+          reason = signal != 0 ? "Signal:" + std::to_string(signal)
+                               : "ExitCode:" + std::to_string(integer(terminated.value("exitCode", Json())));
+        } else if (c.value("ready", false) && at(c, {"state", "running"}).is_object()) {
+          running = true;
+          ++out.ready;
+        }
+      }
+    }
+    if (reason == "Completed" && running) reason = condition_true(status, "Ready") ? "Running" : "NotReady";
   }
   if (!metadata_of(pod).value("deletionTimestamp", Json()).is_null())
     reason = text(at(status, {"reason"})) == "NodeLost" ? "Unknown" : "Terminating";
-  Json restarts_cell = restarts;
-  if (restarts > 0 && last_restart)
-    restarts_cell = std::to_string(restarts) + " (" +
-                    human_duration(std::chrono::duration_cast<std::chrono::seconds>(now - *last_restart)) + " ago)";
+  return out;
+}
+
+Json pod_row(const Json& pod, Clock::time_point now) {
+  const PodSummary s = summarize_pod(pod);
+  const auto& status = at(pod, {"status"});
+  Json restarts_cell = s.restarts;
+  if (s.restarts > 0 && s.last_restart)
+    restarts_cell = std::to_string(s.restarts) + " (" +
+                    human_duration(std::chrono::duration_cast<std::chrono::seconds>(now - *s.last_restart)) + " ago)";
   return {name_of(pod),
-          std::to_string(ready) + "/" + std::to_string(total),
-          reason,
+          std::to_string(s.ready) + "/" + std::to_string(s.total),
+          s.reason,
           restarts_cell,
           object_age(pod, now),
           or_none(text(at(status, {"podIP"}))),
@@ -432,5 +506,7 @@ Json build_table(const ResourceInfo& r, const std::vector<Json>& objects, const 
   return {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/" + meta_version}, {"metadata", Json::object()},
           {"columnDefinitions", columns}, {"rows", rows}};
 }
+
+std::string pod_status_text(const Json& pod) { return summarize_pod(pod).reason; }
 
 }  // namespace mambogo::sim::api

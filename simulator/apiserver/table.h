@@ -21,6 +21,10 @@ std::string human_duration(std::chrono::seconds elapsed);
 Json build_table(const ResourceInfo& r, const std::vector<Json>& objects, const std::string& meta_version,
                  IncludeObject include, std::chrono::system_clock::time_point now);
 
+// A pod's STATUS column as `kubectl get pods` prints it: "Running", "Init:0/1",
+// "Init:CrashLoopBackOff", "PodInitializing", "CrashLoopBackOff", "Terminating", ...
+std::string pod_status_text(const Json& pod);
+
 // PartialObjectMetadata of an object (kind, apiVersion meta.k8s.io/<version>, metadata).
 Json partial_metadata(const Json& object, const std::string& meta_version);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "apiserver/api_server.h"
+#include "apiserver/table.h"
 #include "apiserver/tls.h"
 #include "cluster/manifests.h"
 #include "controllers/controllers.h"
@@ -94,25 +95,28 @@ bool condition_true(const Json& object, const std::string& type) {
   return false;
 }
 
-// "Running 1/1", "CrashLoopBackOff 0/1 (back-off 20s restarting failed container)", ...
+// "Running 1/1", "Init:0/1 0/1", "CrashLoopBackOff 0/1 (back-off 20s restarting failed container)",
+// ...: the STATUS and READY columns of `kubectl get pods`, and why a container waits.
 std::string pod_state(const Json& pod) {
   const Json status = pod.value("status", Json::object());
-  std::string state = status.value("phase", "Pending");
   int ready = 0, total = 0;
   std::string detail;
   for (const auto& cs : status.value("containerStatuses", Json::array())) {
     ++total;
     if (cs.value("ready", false)) ++ready;
     const Json s = cs.value("state", Json::object());
-    if (s.contains("waiting")) {
-      state = s["waiting"].value("reason", "Waiting");
-      detail = s["waiting"].value("message", "");
-    } else if (s.contains("terminated")) {
-      state = s["terminated"].value("reason", "Terminated");
+    if (s.contains("waiting")) detail = s["waiting"].value("message", "");
+  }
+  if (!condition_true(pod, "Initialized")) {
+    detail.clear();
+    for (const auto& cs : status.value("initContainerStatuses", Json::array())) {
+      const Json s = cs.value("state", Json::object());
+      if (s.contains("terminated") && s["terminated"].value("exitCode", 1) == 0) continue;
+      if (s.contains("waiting")) detail = s["waiting"].value("message", "");
+      break;
     }
   }
-  if (metadata_of(pod).contains("deletionTimestamp")) state = "Terminating";
-  std::string out = state + " " + std::to_string(ready) + "/" + std::to_string(total);
+  std::string out = api::pod_status_text(pod) + " " + std::to_string(ready) + "/" + std::to_string(total);
   if (!detail.empty()) out += " (" + detail + ")";
   return out;
 }
@@ -204,7 +208,9 @@ void ControlPlane::start() {
 
   KubeletOptions kubelet;
   kubelet.state_dir = s.options.state_dir;
-  kubelet.images = ImageMap::load(s.options.images, {{"MAMBOGO_BIN_DIR", s.options.bin_dir.string()}});
+  ImageMap::Vars image_vars{{"MAMBOGO_BIN_DIR", s.options.bin_dir.string()}};
+  if (!s.options.cache_dir.empty()) image_vars["MAMBOGO_CACHE_DIR"] = s.options.cache_dir.string();
+  kubelet.images = ImageMap::load(s.options.images, image_vars);
   kubelet.use_cgroups = s.options.cgroups;
   kubelet.pod_network = s.options.ip_prefix + ".1.";
   s.kubelet = std::make_unique<Kubelet>(*s.store, std::move(kubelet));

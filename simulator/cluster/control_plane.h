@@ -30,6 +30,9 @@ struct ClusterOptions {
   std::string ip_prefix = "127.0";
   std::chrono::milliseconds hpa_sync_period{15'000};
   bool cgroups = true;              // enforce CPU limits through cgroups where possible
+  // What survives clusters (the image map's ${MAMBOGO_CACHE_DIR}: PostgreSQL's initdb
+  // templates); empty: nothing is cached.
+  std::filesystem::path cache_dir;
 };
 
 // What `up` reports while it waits; one line a change.

@@ -56,6 +56,13 @@ fs::path default_bin_dir() {
   return MAMBOGO_BUILD_BIN_DIR;  // the build tree's bin/ with links to every service binary
 }
 
+// $XDG_CACHE_HOME/mambogo (~/.cache/mambogo): what may be reused by every cluster of this user.
+fs::path default_cache_dir() {
+  if (const char* dir = std::getenv("XDG_CACHE_HOME"); dir && *dir) return fs::path(dir) / "mambogo";
+  const char* home = std::getenv("HOME");
+  return home ? fs::path(home) / ".cache" / "mambogo" : fs::path();
+}
+
 fs::path default_state_dir() {
   if (const char* dir = std::getenv("MAMBOGO_STATE_DIR")) return fs::path(dir) / "cluster";
   const char* home = std::getenv("HOME");
@@ -255,6 +262,7 @@ int main(int argc, char** argv) {
   options.manifests = data_path("kubernetes", "packaging/kubernetes");
   options.bin_dir = default_bin_dir();
   options.images = data_path("images/images.yaml", "simulator/images/images.yaml");
+  options.cache_dir = default_cache_dir();
   options.profile = full_profile_available() ? "full" : "embedded";
   bool foreground = false;
   double timeout_s = 120, hpa_sync_s = 15;
@@ -290,6 +298,9 @@ int main(int argc, char** argv) {
                    ? std::string()
                    : std::string("must be 127.N (loopback only)");
       });
+  up_cmd->add_option("--cache-dir", options.cache_dir,
+                     "what clusters may reuse (PostgreSQL's initdb template); empty: no cache")
+      ->capture_default_str();
   bool no_cgroups = false;
   up_cmd->add_flag("--no-cgroups", no_cgroups, "do not enforce CPU limits through cgroups");
 

@@ -3,11 +3,14 @@
 # image runs it, listening on $POD_IP:$MAMBOGO_POSTGRES_PORT with its data in $PGDATA (the kubelet has
 # already translated the mount path to a host directory).
 #
-# Primary (default): initdb on first start (trust auth, as POSTGRES_HOST_AUTH_METHOD=trust),
-# configured for streaming replication (wal_level replica, max_wal_senders, hot_standby).
-# Replica: with POSTGRES_PRIMARY_HOST (and POSTGRES_PRIMARY_PORT, default 5432) set, an empty
-# data directory is filled by pg_basebackup -R from the primary (retried until it answers), and
-# the server starts as a hot standby.
+# Primary (default): initdb on first start (trust auth, as POSTGRES_HOST_AUTH_METHOD=trust; a
+# copy of an earlier initdb's result when MAMBOGO_PG_TEMPLATES holds one), configured for
+# streaming replication (wal_level replica, max_wal_senders, hot_standby).
+# Replica: with POSTGRES_PRIMARY_HOST (and POSTGRES_PRIMARY_PORT, default 5432) set, the server
+# starts as a hot standby from what is in the data directory: normally filled by the pod's init
+# container (packaging/kubernetes/full/postgres.yaml: clone-primary, pg_basebackup
+# --write-recovery-conf); when it is still empty (a manifest without that init container) it is
+# filled here the same way, retried until the primary answers.
 # Optional: POSTGRES_USER (default postgres), POSTGRES_DB (created on first start of a primary).
 #
 # As root the server runs as the postgres user (setpriv, which keeps the kubelet's death
@@ -36,6 +39,9 @@ mkdir -p "$PGDATA"
 if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || die "running as root but there is no postgres user"
   chown postgres:postgres "$PGDATA"
+  # As the official image's entrypoint does: what an init container wrote as root (the
+  # replica's pg_basebackup) becomes the server's.
+  find "$PGDATA" \! -user postgres -exec chown postgres '{}' +
   as_pg test -x "$PGDATA" || die "user postgres cannot reach $PGDATA (a parent directory is not traversable: chmod o+x it)"
 fi
 chmod 700 "$PGDATA"
@@ -81,6 +87,30 @@ run_init_scripts() {
   [ "$status" = 0 ] || { rm -rf "${PGDATA:?}"/*; die "an init script failed"; }
 }
 
+# initdb, or a copy of what it produced before: its result depends only on the server's version
+# and the options below, so MAMBOGO_PG_TEMPLATES (a directory kept across clusters) holds one
+# freshly initialised cluster per version and options. Filling it never fails the start.
+init_cluster() {
+  local args=(-U "$SUPERUSER" -A trust -E UTF8 --locale=C.UTF-8) root=${MAMBOGO_PG_TEMPLATES:-} template= tmp
+  case "$root" in *'${'*) root= ;; esac  # the image map's ${MAMBOGO_CACHE_DIR} was not given
+  if [ -n "$root" ]; then
+    template="$root/$({ "$PGBIN/postgres" -V; printf '%s\n' "${args[@]}"; } | md5sum | cut -c1-16)"
+    if [ -s "$template/PG_VERSION" ] && [ -z "$(ls -A "$PGDATA")" ]; then
+      if cp -a "$template/." "$PGDATA/"; then
+        echo "postgres.sh: data directory initialised from the template $template" >&2
+        return 0
+      fi
+      find "$PGDATA" -mindepth 1 -delete
+    fi
+  fi
+  as_pg "$PGBIN/initdb" -D "$PGDATA" "${args[@]}" --no-sync
+  if [ -n "$template" ] && [ ! -e "$template" ]; then
+    { mkdir -p "$root" && tmp=$(mktemp -d "$root/.new.XXXXXX") && cp -a "$PGDATA/." "$tmp/" &&
+        mv -T "$tmp" "$template"; } 2>/dev/null || rm -rf "${tmp:-/nonexistent}"
+  fi
+  return 0
+}
+
 if [ -n "${POSTGRES_PRIMARY_HOST:-}" ]; then
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     primary_port=${POSTGRES_PRIMARY_PORT:-5432}
@@ -96,7 +126,7 @@ if [ -n "${POSTGRES_PRIMARY_HOST:-}" ]; then
   fi
 else
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
-    as_pg "$PGBIN/initdb" -D "$PGDATA" -U "$SUPERUSER" -A trust -E UTF8 --locale=C.UTF-8 --no-sync
+    init_cluster
     configure
     if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
       as_pg "$PGBIN/postgres" --single -D "$PGDATA" -c listen_addresses='' postgres \

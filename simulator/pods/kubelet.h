@@ -1,6 +1,7 @@
 // The node of mambogo-cluster: runs the pods bound to "mambogo-local" as supervised local
 // processes, as kubelet does with containers. It registers and heartbeats the Node object,
-// binds unbound pods, gives each pod an address 127.0.1.N, builds each container's environment,
+// binds unbound pods, gives each pod an address 127.0.1.N, runs its init containers to
+// completion in order before its app containers, builds each container's environment,
 // volumes and command line (image map → local program), starts it in its own process group
 // (and CPU cgroup where the OS allows), runs startup/liveness/readiness probes, restarts with
 // kubelet's back-off (CrashLoopBackOff), terminates gracefully on deletion, keeps logs per
@@ -40,6 +41,10 @@ struct KubeletOptions {
   std::string pod_network = "127.0.1.";  // pods get <pod_network>2 .. <pod_network>254
   ImageMap images;
   std::chrono::milliseconds worker_tick{100};           // how often a pod worker checks its processes
+  // PLEG's relist: a pod's container starting or exiting is noticed at the next relist, which
+  // syncs the pod; a sync runs the readiness probe of each started, not yet ready container at
+  // once (as kubelet's prober manager does), besides its periodic runs.
+  std::chrono::milliseconds relist_period{1'000};
   std::chrono::milliseconds sync_period{10'000};        // full resync of the pods in the store
   std::chrono::milliseconds node_status_period{10'000}; // Node heartbeat
   std::chrono::milliseconds usage_period{1'000};        // CPU/memory sampling

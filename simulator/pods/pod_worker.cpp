@@ -23,6 +23,9 @@ namespace {
 // Thrown from a store mutation when the stored pod is another object with the same name.
 struct NotOurPod {};
 
+// A terminated state of a container that succeeded.
+bool completed(const Json& terminated) { return terminated.is_object() && terminated.value("exitCode", 1) == 0; }
+
 std::string str(const Json& object, const char* key) {
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -71,6 +74,7 @@ struct PodWorker::Container {
 
   std::string name;
   Json spec;
+  bool init = false;  // an init container: runs to completion before the app containers
   State state = State::waiting;
   std::string reason = "ContainerCreating";
   std::string message;
@@ -131,23 +135,36 @@ PodWorker::PodWorker(const NodeContext& context, Json pod, std::string pod_ip,
   const Json status = pod_.value("status", Json::object());
   // A pod that ran before (a restarted mambogo-cluster) keeps its counts and start time.
   std::map<std::string, Json> previous;
-  for (const auto& cs : status.value("containerStatuses", Json::array())) previous[str(cs, "name")] = cs;
+  for (const char* list : {"initContainerStatuses", "containerStatuses"})
+    for (const auto& cs : status.value(list, Json::array())) previous[str(cs, "name")] = cs;
   start_time_ = str(status, "startTime");
-  for (const auto& spec : pod_["spec"].value("containers", Json::array())) {
-    auto c = std::make_unique<Container>();
-    c->name = str(spec, "name");
-    c->spec = spec;
-    c->log = pod_dir_ / (c->name + ".log");
-    if (auto it = previous.find(c->name); it != previous.end()) {
-      c->restart_count = it->second.value("restartCount", 0);
-      c->ever_started = it->second.contains("containerID");
+  const Json init_specs = pod_["spec"].value("initContainers", Json::array());
+  // kubelet's default waiting reason: PodInitializing in a pod with init containers.
+  const std::string first_reason = init_specs.empty() ? "ContainerCreating" : "PodInitializing";
+  for (const char* list : {"initContainers", "containers"}) {
+    const bool init = std::string(list) == "initContainers";
+    for (const auto& spec : pod_["spec"].value(list, Json::array())) {
+      auto c = std::make_unique<Container>();
+      c->name = str(spec, "name");
+      c->spec = spec;
+      c->init = init;
+      c->reason = first_reason;
+      c->log = pod_dir_ / (c->name + ".log");
+      if (auto it = previous.find(c->name); it != previous.end()) {
+        c->restart_count = it->second.value("restartCount", 0);
+        c->ever_started = it->second.contains("containerID");
+      }
+      // Probes belong to app containers (the API rejects them on init containers).
+      if (!init) {
+        if (spec.contains("startupProbe")) c->has_startup = true, c->startup = ProbeTracker(ProbeKind::startup, ProbeSettings::from_json(spec["startupProbe"], ctx_.options.probe_time_scale));
+        if (spec.contains("livenessProbe")) c->has_liveness = true, c->liveness = ProbeTracker(ProbeKind::liveness, ProbeSettings::from_json(spec["livenessProbe"], ctx_.options.probe_time_scale));
+        if (spec.contains("readinessProbe")) c->has_readiness = true, c->readiness = ProbeTracker(ProbeKind::readiness, ProbeSettings::from_json(spec["readinessProbe"], ctx_.options.probe_time_scale));
+      }
+      logs_[c->name] = c->log;
+      (init ? init_containers_ : containers_).push_back(std::move(c));
     }
-    if (spec.contains("startupProbe")) c->has_startup = true, c->startup = ProbeTracker(ProbeKind::startup, ProbeSettings::from_json(spec["startupProbe"], ctx_.options.probe_time_scale));
-    if (spec.contains("livenessProbe")) c->has_liveness = true, c->liveness = ProbeTracker(ProbeKind::liveness, ProbeSettings::from_json(spec["livenessProbe"], ctx_.options.probe_time_scale));
-    if (spec.contains("readinessProbe")) c->has_readiness = true, c->readiness = ProbeTracker(ProbeKind::readiness, ProbeSettings::from_json(spec["readinessProbe"], ctx_.options.probe_time_scale));
-    logs_[c->name] = c->log;
-    containers_.push_back(std::move(c));
   }
+  initialized_ = init_containers_.empty();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -209,9 +226,11 @@ std::vector<PodWorker::UsageTarget> PodWorker::usage_targets() const {
   return usage_snapshot_;
 }
 
-PodWorker::Control PodWorker::take_control() {
+PodWorker::Control PodWorker::take_control(Clock::time_point wake_by) {
   std::unique_lock lock(mutex_);
-  wake_.wait_for(lock, ctx_.options.worker_tick, [&] {
+  // At least a few milliseconds: a deadline already passed never makes the worker spin.
+  const auto now = Clock::now();
+  wake_.wait_until(lock, std::max(std::min(wake_by, now + ctx_.options.worker_tick), now + milliseconds(5)), [&] {
     return pending_pod_ || removed_ || (shutdown_grace_ && !terminating_) || !kill_requests_.empty() ||
            failure_request_ || !stress_requests_.empty();
   });
@@ -229,12 +248,12 @@ void PodWorker::run() {
   try {
     prepare_pod_dir();
   } catch (const std::exception& e) {
-    for (auto& c : containers_) c->message = std::string("cannot prepare the pod directory: ") + e.what();
+    for (Container* c : all_containers()) c->message = std::string("cannot prepare the pod directory: ") + e.what();
   }
   if (start_time_.empty()) start_time_ = now_rfc3339();
   publish();
   while (true) {
-    Control control = take_control();
+    Control control = take_control(next_deadline());
     if (control.removed) {
       gone_ = true;
       kill_everything();
@@ -256,6 +275,56 @@ void PodWorker::run() {
   on_done_(uid_);
 }
 
+Clock::time_point PodWorker::next_deadline() const {
+  auto at = Clock::time_point::max();
+  if (terminating_) return at;
+  if (sync_now_) return Clock::now();
+  if (sync_at_) at = std::min(at, *sync_at_);
+  // The next start: the current init container's, else (initialized) the app containers'.
+  auto startable = [&](const Container& c) {
+    if (c.state != Container::State::running && c.restart_wanted && !c.failure_injected)
+      at = std::min(at, std::max(c.start_at, init_step_at_));
+  };
+  if (!initialized_) {
+    for (const auto& c : init_containers_)
+      if (!(c->state == Container::State::terminated && completed(c->terminated))) {
+        startable(*c);
+        break;
+      }
+  }
+  for (Container* c : all_containers()) {
+    if (c->state != Container::State::running) {
+      if (initialized_ && !c->init) startable(*c);
+      continue;
+    }
+    if (c->kill_deadline) {
+      at = std::min(at, *c->kill_deadline);
+      continue;
+    }
+    if (c->init) continue;  // no probes
+    if (c->has_startup && !c->started) {  // liveness and readiness wait for it
+      at = std::min(at, c->startup.next_due());
+      continue;
+    }
+    if (c->has_liveness) at = std::min(at, c->liveness.next_due());
+    if (c->has_readiness) at = std::min(at, c->readiness.next_due());
+  }
+  return at;
+}
+
+// PLEG relists the containers every relist_period (from the kubelet's start); a change is seen
+// at the next relist, which syncs the pod.
+Clock::time_point PodWorker::next_relist() const {
+  const auto period = std::max(ctx_.options.relist_period, milliseconds(1));
+  const auto elapsed = Clock::now() - ctx_.epoch;
+  return ctx_.epoch + (elapsed / period + 1) * period;
+}
+
+void PodWorker::container_changed() {
+  // The relist after the latest change (one that has passed has seen the earlier ones).
+  sync_at_ = next_relist();
+}
+
 void PodWorker::prepare_pod_dir() {
   fs::create_directories(pod_dir_);
   fs::permissions(pod_dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -268,17 +337,17 @@ void PodWorker::apply(Control& control) {
     if (!terminating_ && metadata_of(pod_).contains("deletionTimestamp")) {
       terminating_ = deleting_ = true;
       terminate_deadline_ = Clock::now() + grace_period(pod_);
-      for (auto& c : containers_) kill_container(*c, grace_period(pod_), "Stopping container " + c->name);
+      for (Container* c : all_containers()) kill_container(*c, grace_period(pod_), "Stopping container " + c->name);
     }
   }
   if (control.shutdown_grace && !terminating_) {
     terminating_ = true;
     const milliseconds grace = std::min(grace_period(pod_), *control.shutdown_grace);
     terminate_deadline_ = Clock::now() + grace;
-    for (auto& c : containers_) kill_container(*c, grace, "Stopping container " + c->name);
+    for (Container* c : all_containers()) kill_container(*c, grace, "Stopping container " + c->name);
   }
   for (const auto& names : control.kills)
-    for (auto& c : containers_)
+    for (Container* c : all_containers())
       if ((names.empty() || std::find(names.begin(), names.end(), c->name) != names.end()) && c->pid > 0) {
         event("Normal", "Killing", "Stopping container " + c->name + " (container-kill chaos)");
         signal_group(c->pid, SIGKILL);
@@ -307,8 +376,27 @@ void PodWorker::apply(Control& control) {
   }
 }
 
+std::vector<PodWorker::Container*> PodWorker::all_containers() const {
+  std::vector<Container*> all;
+  for (const auto& c : init_containers_) all.push_back(c.get());
+  for (const auto& c : containers_) all.push_back(c.get());
+  return all;
+}
+
 void PodWorker::start_due_containers() {
   const auto now = Clock::now();
+  // Init containers one at a time, in order, each to completion; the app containers only
+  // once all have completed (kubelet's computeInitContainerActions). What follows an init
+  // container's exit starts at the relist that sees it (the pod sync that acts on it).
+  if (now < init_step_at_) return;
+  if (!initialized_) {
+    for (auto& c : init_containers_) {
+      if (c->state == Container::State::terminated && completed(c->terminated)) continue;
+      if (c->state != Container::State::running && c->restart_wanted && now >= c->start_at) start_container(*c);
+      return;
+    }
+    initialized_ = true;
+  }
   for (auto& c : containers_)
     if (c->state != Container::State::running && c->restart_wanted && !c->failure_injected && now >= c->start_at)
       start_container(*c);
@@ -394,6 +482,11 @@ void PodWorker::start_container(Container& c) {
     c.message = message;
     c.start_at = Clock::now() + after;
   };
+  if (c.init && str(c.spec, "restartPolicy") == "Always")
+    return retry_later("CreateContainerConfigError",
+                       "sidecar containers (an init container with restartPolicy Always) are not supported by "
+                       "mambogo-cluster",
+                       ctx_.options.backoff_max);
   const std::string image = str(c.spec, "image");
   ImageMap::Vars vars = {{"POD_IP", pod_ip_}, {"POD_NAME", name_}, {"POD_NAMESPACE", ns_}};
   const Json ports = c.spec.value("ports", Json::array());
@@ -497,6 +590,7 @@ void PodWorker::start_container(Container& c) {
     return;
   }
   c.container_id = "mambogo://" + std::to_string(c.pid);
+  container_changed();
   c.state = Container::State::running;
   c.reason.clear();
   c.message.clear();
@@ -513,7 +607,7 @@ void PodWorker::start_container(Container& c) {
 }
 
 void PodWorker::reap_containers() {
-  for (auto& c : containers_) {
+  for (Container* c : all_containers()) {
     if (c->pid <= 0) continue;
     auto status = try_reap(c->pid);
     if (!status) continue;
@@ -529,6 +623,7 @@ void PodWorker::reap_containers() {
 }
 
 void PodWorker::on_exit(Container& c, int exit_code, const std::string& reason, const std::string& message) {
+  container_changed();
   c.state = Container::State::terminated;
   c.finished_tp = Clock::now();
   c.kill_deadline.reset();
@@ -540,6 +635,14 @@ void PodWorker::on_exit(Container& c, int exit_code, const std::string& reason, 
     return;
   }
   const std::string policy = restart_policy(pod_);
+  if (c.init) {
+    init_step_at_ = next_relist();
+    // An init container that succeeded is done; one that failed runs again unless the pod's
+    // policy is Never (the pod then fails), with the app containers' back-off.
+    c.restart_wanted = exit_code != 0 && policy != "Never";
+    if (c.restart_wanted) schedule_restart(c);
+    return;
+  }
   c.restart_wanted = policy == "Always" || (policy == "OnFailure" && exit_code != 0);
   if (c.failure_injected) {
     c.last_state = {{"terminated", c.terminated}};
@@ -624,14 +727,25 @@ ProbeOutcome PodWorker::run_probe(Container& c, const Json& probe) {
 }
 
 void PodWorker::run_probes() {
+  // A pod sync (a relist saw a container change, or a probe result changed) runs the readiness
+  // probe of every started container that is not ready at once: kubelet's prober manager
+  // triggers it from UpdatePodStatus ("Trigger an immediate run of the readinessProbe to update
+  // ready state"), past initialDelaySeconds, without moving the periodic schedule.
+  const auto now = Clock::now();
+  const bool sync = sync_now_ || (sync_at_ && now >= *sync_at_);
+  if (sync) sync_at_.reset(), sync_now_ = false;
+  bool changed = false;
   for (auto& cp : containers_) {
     Container& c = *cp;
     if (c.state != Container::State::running || c.kill_deadline) continue;
-    auto probe = [&](ProbeTracker& tracker, const char* field, const char* label) {
-      if (!tracker.due(Clock::now())) return false;
+    auto probe = [&](ProbeTracker& tracker, const char* field, const char* label, bool triggered = false) {
+      const bool periodic = tracker.due(Clock::now());
+      if (!periodic && !(triggered && tracker.may_run(Clock::now()))) return false;
       const ProbeOutcome outcome = run_probe(c, c.spec[field]);
       if (!outcome.success) event("Warning", "Unhealthy", std::string(label) + " probe failed: " + outcome.message);
-      return tracker.record(outcome.success, Clock::now());
+      const bool result_changed = tracker.record(outcome.success, Clock::now(), periodic);
+      changed |= result_changed;
+      return result_changed;
     };
     if (c.has_startup && !c.started) {
       if (probe(c.startup, "startupProbe", "Startup")) {
@@ -648,8 +762,10 @@ void PodWorker::run_probes() {
     if (c.has_liveness && probe(c.liveness, "livenessProbe", "Liveness") && !c.liveness.result())
       kill_container(c, grace_period(pod_), "Container " + c.name + " failed liveness probe, will be restarted");
     if (c.has_readiness && c.state == Container::State::running && !c.kill_deadline)
-      probe(c.readiness, "readinessProbe", "Readiness");
+      probe(c.readiness, "readinessProbe", "Readiness", sync && !c.readiness.result());
   }
+  // A changed result syncs the pod again (kubelet's handleProbeSync).
+  if (changed) sync_now_ = true;
 }
 
 void PodWorker::kill_container(Container& c, milliseconds grace, const std::string& why) {
@@ -664,20 +780,20 @@ void PodWorker::kill_container(Container& c, milliseconds grace, const std::stri
 }
 
 void PodWorker::enforce_kill_deadlines() {
-  for (auto& c : containers_)
+  for (Container* c : all_containers())
     if (c->pid > 0 && c->kill_deadline && Clock::now() >= *c->kill_deadline) signal_group(c->pid, SIGKILL);
 }
 
 bool PodWorker::step_termination() {
   bool alive = false;
-  for (auto& c : containers_) alive |= c->pid > 0;
+  for (Container* c : all_containers()) alive |= c->pid > 0;
   if (alive && Clock::now() < terminate_deadline_) return false;
   kill_everything();
   return true;
 }
 
 void PodWorker::kill_everything() {
-  for (auto& c : containers_) {
+  for (Container* c : all_containers()) {
     stop_burners(*c);
     if (c->pid <= 0) continue;
     signal_group(c->pid, SIGKILL);
@@ -714,7 +830,7 @@ void PodWorker::stop_burners(Container& c) {
 
 void PodWorker::refresh_snapshot() {
   std::vector<UsageTarget> targets;
-  for (auto& c : containers_)
+  for (Container* c : all_containers())
     if (c->pid > 0) targets.push_back({c->name, c->pid, c->burners, c->cgroup});
   std::lock_guard lock(mutex_);
   usage_snapshot_ = std::move(targets);
@@ -722,45 +838,92 @@ void PodWorker::refresh_snapshot() {
 
 Json PodWorker::build_status() {
   const std::string now = now_rfc3339();
+  auto state_of = [](const Container& c) {
+    Json state;
+    switch (c.state) {
+      case Container::State::running:
+        state = {{"running", {{"startedAt", c.started_at}}}};
+        break;
+      case Container::State::terminated:
+        state = {{"terminated", c.terminated}};
+        break;
+      case Container::State::waiting:
+        state = {{"waiting", {{"reason", c.reason}}}};
+        if (!c.message.empty()) state["waiting"]["message"] = c.message;
+        break;
+    }
+    return state;
+  };
+  auto status_of = [&](const Container& c, bool ready, bool started) {
+    Json cs = {{"name", c.name},
+               {"state", state_of(c)},
+               {"lastState", c.last_state},
+               {"ready", ready},
+               {"restartCount", c.restart_count},
+               {"image", str(c.spec, "image")},
+               {"imageID", c.image_id},
+               {"started", started}};
+    if (!c.container_id.empty()) cs["containerID"] = c.container_id;
+    return cs;
+  };
+
+  // Init containers, as kubelet's getPhase and GeneratePodInitializedCondition see them.
+  int pending_init = 0, failed_init = 0;
+  std::vector<std::string> incomplete;
+  Json init_statuses = Json::array();
+  for (auto& c : init_containers_) {
+    const bool done = c->state == Container::State::terminated && completed(c->terminated);
+    switch (c->state) {
+      case Container::State::running:
+        ++pending_init;
+        break;
+      case Container::State::terminated:
+        if (!done) ++failed_init;
+        break;
+      case Container::State::waiting:
+        if (c->last_state.contains("terminated")) {
+          if (!completed(c->last_state["terminated"])) ++failed_init;
+        } else {
+          ++pending_init;
+        }
+        break;
+    }
+    if (!done) incomplete.push_back(c->name);
+    // An init container is ready once it has completed.
+    init_statuses.push_back(status_of(*c, done, c->state == Container::State::running));
+  }
+
   int running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  bool any_started = false;  // kubelet's HasAnyRegularContainerStarted
   bool all_ready = !containers_.empty();
   std::vector<std::string> unready;
   Json statuses = Json::array();
   for (auto& c : containers_) {
-    Json state;
     switch (c->state) {
       case Container::State::running:
         ++running;
-        state = {{"running", {{"startedAt", c->started_at}}}};
+        any_started = true;
         break;
       case Container::State::terminated:
         ++stopped;
+        any_started = true;
         if (c->terminated.value("exitCode", 1) == 0) ++succeeded;
-        state = {{"terminated", c->terminated}};
         break;
       case Container::State::waiting:
         (c->last_state.contains("terminated") ? stopped : waiting)++;
-        state = {{"waiting", {{"reason", c->reason}}}};
-        if (!c->message.empty()) state["waiting"]["message"] = c->message;
+        any_started |= c->last_state.contains("terminated");
         break;
     }
     const bool running_now = c->state == Container::State::running;
     const bool ready = running_now && c->started && !c->kill_deadline && (!c->has_readiness || c->readiness.result());
     if (!ready) all_ready = false, unready.push_back(c->name);
-    Json cs = {{"name", c->name},
-               {"state", state},
-               {"lastState", c->last_state},
-               {"ready", ready},
-               {"restartCount", c->restart_count},
-               {"image", str(c->spec, "image")},
-               {"imageID", c->image_id},
-               {"started", running_now && c->started}};
-    if (!c->container_id.empty()) cs["containerID"] = c->container_id;
-    statuses.push_back(std::move(cs));
+    statuses.push_back(status_of(*c, ready, running_now && c->started));
   }
   const std::string policy = restart_policy(pod_);
   std::string phase = "Pending";
-  if (waiting > 0) phase = "Pending";
+  if (failed_init > 0 && policy == "Never") phase = "Failed";
+  else if (pending_init > 0 && !any_started) phase = "Pending";
+  else if (waiting > 0) phase = "Pending";
   else if (running > 0) phase = "Running";
   else if (stopped > 0) {
     if (policy == "Always") phase = "Running";
@@ -778,12 +941,22 @@ Json PodWorker::build_status() {
     if (!value && !reason.empty()) c["reason"] = reason, c["message"] = message;
     return c;
   };
-  std::string unready_list;
-  for (const auto& n : unready) unready_list += (unready_list.empty() ? "" : " ") + n;
+  auto bracketed = [](const std::vector<std::string>& names) {  // Go's %s of a []string
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : " ") + n;
+    return "[" + list + "]";
+  };
+  // GeneratePodInitializedCondition: no init containers, a started app container or every
+  // init container completed.
+  const bool initialized = init_containers_.empty() || phase == "Succeeded" || any_started || incomplete.empty();
+  Json initialized_condition = condition("Initialized", initialized, "ContainersNotInitialized",
+                                         "containers with incomplete status: " + bracketed(incomplete));
+  if (!init_containers_.empty() && initialized && (phase == "Succeeded" || !any_started))
+    initialized_condition["reason"] = "PodCompleted";
   const std::string reason = phase == "Succeeded" || phase == "Failed" ? "PodCompleted" : "ContainersNotReady";
-  const std::string message = "containers with unready status: [" + unready_list + "]";
+  const std::string message = "containers with unready status: " + bracketed(unready);
   Json status = {{"phase", phase},
-                 {"conditions", Json::array({condition("Initialized", true, "", ""),
+                 {"conditions", Json::array({initialized_condition,
                                              condition("Ready", all_ready, reason, message),
                                              condition("ContainersReady", all_ready, reason, message),
                                              condition("PodScheduled", true, "", "")})},
@@ -793,9 +966,10 @@ Json PodWorker::build_status() {
                  {"podIPs", Json::array({{{"ip", pod_ip_}}})},
                  {"startTime", start_time_},
                  {"containerStatuses", statuses}};
+  if (!init_containers_.empty()) status["initContainerStatuses"] = init_statuses;
   // QoS class as kubelet derives it from requests and limits.
   bool any = false, guaranteed = true;
-  for (auto& c : containers_) {
+  for (Container* c : all_containers()) {
     const Json r = c->spec.value("resources", Json::object());
     const Json limits = r.value("limits", Json::object()), requests = r.value("requests", Json::object());
     any |= !limits.empty() || !requests.empty();

@@ -1,7 +1,12 @@
 // Internal to simulator/pods: one pod's life on the node (kubelet's pod worker). A thread owns
-// the pod's processes: it prepares volumes, starts containers, reaps them, runs their probes,
-// applies the restart policy and back-off, carries out chaos requests, terminates the pod and
-// writes its status to the store. The Kubelet talks to it only through the members below.
+// the pod's processes: it prepares volumes, runs the init containers to completion one after
+// the other, starts the app containers, reaps them, runs their probes, applies the restart
+// policy and back-off, carries out chaos requests, terminates the pod and writes its status to
+// the store. The Kubelet talks to it only through the members below.
+//
+// A worker is one pod sandbox: its init containers run once per worker (again after the node
+// restarts, never again when only an app container restarts), as kubelet runs them once per
+// sandbox.
 //
 // Thread-safety: public members may be called from any thread. The destructor joins the
 // thread: call removed() or shutdown() first unless the worker has reported it is done.
@@ -26,6 +31,7 @@ struct NodeContext {
   std::uint64_t memory_bytes = 0;
   std::string path_env;
   std::string home_env;
+  std::chrono::steady_clock::time_point epoch = std::chrono::steady_clock::now();  // PLEG relist phase
 };
 
 class PodWorker {
@@ -65,9 +71,13 @@ class PodWorker {
 
   void run();
   void prepare_pod_dir();
-  Control take_control();
+  Control take_control(std::chrono::steady_clock::time_point wake_by);
+  std::chrono::steady_clock::time_point next_deadline() const;  // earliest timed action
+  void container_changed();  // a container started or exited: the next relist syncs the pod
+  std::chrono::steady_clock::time_point next_relist() const;
   void apply(Control& control);
   void start_due_containers();
+  std::vector<Container*> all_containers() const;  // init containers first, in spec order
   void start_container(Container& c);
   void reap_containers();
   void on_exit(Container& c, int exit_code, const std::string& reason, const std::string& message);
@@ -96,7 +106,14 @@ class PodWorker {
 
   // Owned by the worker thread.
   Json pod_;
-  std::vector<std::unique_ptr<Container>> containers_;
+  std::vector<std::unique_ptr<Container>> init_containers_;  // spec.initContainers
+  std::vector<std::unique_ptr<Container>> containers_;       // spec.containers
+  bool initialized_ = false;  // every init container has completed (in this sandbox)
+  std::optional<std::chrono::steady_clock::time_point> sync_at_;  // the relist that syncs the pod
+  bool sync_now_ = false;     // a probe result changed: sync at once
+  // After an init container exits, the next container (the next init container, the same one
+  // again, or the app containers) starts at the relist that sees the exit.
+  std::chrono::steady_clock::time_point init_step_at_{};
   Json last_status_;
   std::map<std::string, std::pair<std::string, std::string>> condition_times_;  // type → status, time
   std::string start_time_;

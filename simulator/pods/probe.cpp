@@ -149,11 +149,11 @@ void ProbeTracker::reset(Clock::time_point started) {
   last_outcome_ = result_;
   run_ = 0;
   on_hold_ = false;
-  next_ = started + settings_.initial_delay;
+  next_ = first_due_ = started + settings_.initial_delay;
 }
 
-bool ProbeTracker::record(bool success, Clock::time_point now) {
-  next_ = now + settings_.period;
+bool ProbeTracker::record(bool success, Clock::time_point now, bool periodic) {
+  if (periodic || now >= next_) next_ = now + settings_.period;
   if (run_ > 0 && success == last_outcome_) ++run_;
   else run_ = 1;
   last_outcome_ = success;

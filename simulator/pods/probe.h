@@ -49,9 +49,18 @@ class ProbeTracker {
 
   // A new container instance started at `started`.
   void reset(std::chrono::steady_clock::time_point started);
+  // The periodic run is due (initialDelaySeconds after the start, then every periodSeconds).
   bool due(std::chrono::steady_clock::time_point now) const { return !on_hold_ && now >= next_; }
-  // Records an outcome (and schedules the next run); returns true when the result changed.
-  bool record(bool success, std::chrono::steady_clock::time_point now);
+  // When the next periodic run is due (time_point::max() while on hold).
+  std::chrono::steady_clock::time_point next_due() const {
+    return on_hold_ ? std::chrono::steady_clock::time_point::max() : next_;
+  }
+  // Whether an extra run may happen now (kubelet's manual trigger): not on hold and past
+  // initialDelaySeconds.
+  bool may_run(std::chrono::steady_clock::time_point now) const { return !on_hold_ && now >= first_due_; }
+  // Records an outcome; returns true when the result changed. A periodic run schedules the
+  // next one a period later; an extra run leaves the period's schedule as it was.
+  bool record(bool success, std::chrono::steady_clock::time_point now, bool periodic = true);
   bool result() const { return result_; }
   bool on_hold() const { return on_hold_; }
   const ProbeSettings& settings() const { return settings_; }
@@ -65,6 +74,7 @@ class ProbeTracker {
   int run_ = 0;
   bool on_hold_ = false;
   std::chrono::steady_clock::time_point next_{};
+  std::chrono::steady_clock::time_point first_due_{};
 };
 
 }  // namespace mambogo::sim

@@ -60,4 +60,5 @@ for profile in embedded full; do
       "$(awk -v a="$ms" -v b="$direct" 'BEGIN {printf "%.2fx", a / b}')"
   done
 done
-echo "goals: embedded < 3000 ms, full < 10000 ms (cold state includes initdb and the replica's base backup)"
+echo "goals: embedded < 3000 ms, full < 10000 ms (cold state: the primary's first start, initdb or the"
+echo "  template it left in the cache dir after the warm-up round, its init scripts, and the replica's base backup)"

@@ -5,3 +5,5 @@ mambogo_add_test(tst_pods_chaos LABEL integration TIMEOUT 180
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_pods_chaos.cpp LIBS mambogo::sim_pods mambogo::test_support)
 mambogo_add_test(tst_pods_images LABEL integration TIMEOUT 180
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_pods_images.cpp LIBS mambogo::sim_pods mambogo::test_support)
+mambogo_add_test(tst_pods_init LABEL integration TIMEOUT 180
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/tst_pods_init.cpp LIBS mambogo::sim_pods mambogo::sim_apiserver mambogo::test_support)

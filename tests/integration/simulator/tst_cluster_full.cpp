@@ -1,7 +1,8 @@
 // The full profile as a user meets it: `mambogo-cluster up --profile full` runs Redis and
 // PostgreSQL (a primary and a streaming replica, both StatefulSets with claim templates) from
-// packaging/kubernetes/full, the init SQL creates the services' databases, and an order placed
-// through the gateway is stored on the primary, streamed to the replica and confirmed.
+// packaging/kubernetes/full (the replica cloned by its init container), the init SQL creates the
+// services' databases, and an order placed through the gateway is stored on the primary,
+// streamed to the replica and confirmed.
 #include <QtTest>
 
 #include "cluster_process.h"
@@ -49,6 +50,28 @@ class ClusterFullTest : public QObject {
     for (const char* name : {"redis", "postgres", "postgres-replica"}) QVERIFY2(r.out.contains(name), name);
     const json postgres_pod = cluster_->kubectl_json({"get", "pods", "postgres-0"});
     QCOMPARE(postgres_pod["status"].value("phase", ""), std::string("Running"));
+  }
+
+  // The replica's data comes from its init container, as on a real cluster: clone-primary ran
+  // pg_basebackup to completion before the server started, and kubectl shows it.
+  void the_replica_is_cloned_by_its_init_container() {
+    const json pod = cluster_->kubectl_json({"get", "pod", "postgres-replica-0"});
+    const json init = pod["status"].value("initContainerStatuses", json::array());
+    QCOMPARE(init.size(), std::size_t{1});
+    QCOMPARE(init[0].value("name", ""), std::string("clone-primary"));
+    QCOMPARE(init[0]["state"]["terminated"].value("reason", ""), std::string("Completed"));
+    QCOMPARE(init[0]["state"]["terminated"].value("exitCode", -1), 0);
+    bool initialized = false;
+    for (const auto& c : pod["status"]["conditions"]) initialized |= c["type"] == "Initialized" && c["status"] == "True";
+    QVERIFY(initialized);
+    const auto logs = cluster_->kubectl({"logs", "postgres-replica-0", "-c", "clone-primary"});
+    QVERIFY2(logs.ok(), qPrintable(logs.err));
+    QVERIFY2(logs.out.contains("pg_basebackup: base backup completed") && logs.out.contains("standby data cloned from"),
+             qPrintable(logs.out));
+    // Without -c, kubectl names the app container (the only one); the server did not clone.
+    const auto server = cluster_->kubectl({"logs", "postgres-replica-0"});
+    QVERIFY2(server.ok(), qPrintable(server.err));
+    QVERIFY2(!server.out.contains("pg_basebackup"), qPrintable(server.out));
   }
 
   void the_replica_streams_from_the_primary() {

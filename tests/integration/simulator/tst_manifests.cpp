@@ -643,6 +643,15 @@ void TestManifests::probesUseTheServedHealthPaths() {
                                                    " check")));
         QCOMPARE(c[probe]["httpGet"]["port"].dump(), std::string("8080"));
       }
+      // A startup probe asks whether the process serves, never its dependencies (a database
+      // outage at start must not restart the pod before its budget is spent).
+      if (c.contains("startupProbe")) {
+        const std::string path = str(c["startupProbe"]["httpGet"]["path"]);
+        auto found = served.find(path);
+        QVERIFY2(found != served.end() && found->second == "live",
+                 qPrintable(QString::fromStdString(at + ": startupProbe " + path + " is not the liveness check")));
+        QCOMPARE(c["startupProbe"]["httpGet"]["port"].dump(), std::string("8080"));
+      }
     }
 }
 

@@ -1,5 +1,5 @@
-// The kubelet runs pods as real local processes: status, probes, restarts with back-off,
-// graceful termination, logs, environment and volumes.
+// The kubelet runs pods as real local processes: status, probes (and the readiness probe the
+// relist triggers), restarts with back-off, graceful termination, logs, environment and volumes.
 #include "tst_pods_fixture.h"
 #include "raw_http.h"
 
@@ -76,6 +76,31 @@ class KubeletTest : public QObject {
     const Json pod = c.pod("unready");
     for (const auto& cond : pod["status"]["conditions"])
       if (cond["type"] == "Ready") QCOMPARE(cond["reason"].get<std::string>(), std::string("ContainersNotReady"));
+  }
+
+  // A container that listens a moment after it starts: its first readiness probe (at the
+  // start) fails, and the relist that sees the new container syncs the pod, which probes
+  // readiness again at once (kubelet's prober manager), not periodSeconds (30 s) later.
+  void readinessIsProbedAgainWhenTheRelistSeesTheStart() {
+    Cluster c;
+    c.start();
+    const int port = free_port();
+    c.create_pod("slow", Json::array({{{"name", "web"},
+                                       {"image", "test/http"},
+                                       {"command", Json::array({"/bin/sh", "-c",
+                                                                "sleep 0.3; exec /usr/bin/python3 -m http.server "
+                                                                "--bind \"$POD_IP\" " + std::to_string(port)})},
+                                       {"ports", Json::array({{{"containerPort", port}}})},
+                                       {"readinessProbe", {{"tcpSocket", {{"port", port}}}, {"periodSeconds", 30}}}}}));
+    QVERIFY(wait_for([&] { return c.phase("slow") == "Running"; }));
+    const auto running_at = std::chrono::steady_clock::now();
+    QVERIFY2(wait_for([&] { return c.ready("slow"); }, 10s), c.dump("slow").c_str());
+    QVERIFY(std::chrono::steady_clock::now() - running_at < 5s);
+    // ... and only then: the first probe had failed.
+    bool failed_first = false;
+    for (const auto& e : c.store.list("events", "default").items)
+      failed_first |= e.value("reason", "") == "Unhealthy";
+    QVERIFY(failed_first);
   }
 
   void crashingContainerBacksOffIntoCrashLoopBackOff() {

@@ -5,7 +5,11 @@
 
 #include "apiserver/handler.h"
 #include "apiserver/status.h"
+#include "pods/node_backend.h"
 
+#include <QTemporaryDir>
+
+#include <fstream>
 #include <mutex>
 
 using namespace mambogo::sim;
@@ -42,6 +46,25 @@ class CollectingSink : public StreamSink {
   std::mutex mutex;
   std::vector<std::string> chunks;
   bool finished = false;
+};
+
+// A node whose only log is the init container "clone" of pod db-0.
+class OneLogNode : public NodeBackend {
+ public:
+  explicit OneLogNode(std::filesystem::path file) : file_(std::move(file)) {}
+  std::string node_name() const override { return "mambogo-local"; }
+  std::optional<std::filesystem::path> log_file(const std::string&, const std::string& pod, const std::string& container,
+                                                bool previous) const override {
+    if (pod == "db-0" && container == "clone" && !previous) return file_;
+    return std::nullopt;
+  }
+  std::optional<PodUsage> pod_usage(const std::string&, const std::string&) const override { return std::nullopt; }
+  NodeUsage node_usage() const override { return {}; }
+  double cpu_capacity_cores() const override { return 1; }
+  std::uint64_t memory_capacity_bytes() const override { return 1 << 30; }
+
+ private:
+  std::filesystem::path file_;
 };
 
 }  // namespace
@@ -315,6 +338,45 @@ class HandlerTest : public QObject {
     QVERIFY(expired_sink->finished);
     QCOMPARE(expired_sink->events()[0]["type"], "ERROR");
     QCOMPARE(expired_sink->events()[0]["object"]["code"].get<int>(), 410);
+  }
+
+  // pods/log names init containers as the API server does: -c accepts them, a pod with several
+  // app containers lists them too, and a container without a log says why it waits.
+  void logs_of_init_containers() {
+    QTemporaryDir dir;
+    const std::filesystem::path file = dir.filePath("clone.log").toStdString();
+    std::ofstream(file) << "base backup completed\n";
+    OneLogNode node(file);
+    Handler h(*store, &node, kToken, [] { return std::string(); });
+    auto pod = [](const std::string& name, const Json& containers) {
+      return Json{{"metadata", {{"name", name}, {"namespace", "default"}}},
+                  {"spec", {{"initContainers", {{{"name", "clone"}, {"image", "postgres:15"}}}}, {"containers", containers}}},
+                  {"status", {{"initContainerStatuses", {{{"name", "clone"}, {"state", {{"running", Json::object()}}}}}},
+                              {"containerStatuses",
+                               {{{"name", "db"}, {"state", {{"waiting", {{"reason", "PodInitializing"}}}}}}}}}}};
+    };
+    store->create("pods", pod("db-0", {{{"name", "db"}, {"image", "postgres:15"}}}));
+    store->create("pods", pod("two", {{{"name", "db"}, {"image", "postgres:15"}}, {{"name", "exporter"}, {"image", "x"}}}));
+    auto get = [&](const std::string& target) {
+      Request r;
+      r.method = "GET";
+      const auto q = target.find('?');
+      r.path = target.substr(0, q);
+      if (q != std::string::npos) r.query.emplace("container", target.substr(q + std::string("?container=").size()));
+      r.headers["authorization"] = std::string("Bearer ") + kToken;
+      return h.handle(r);
+    };
+    const Response clone = get("/api/v1/namespaces/default/pods/db-0/log?container=clone");
+    QCOMPARE(clone.status, 200);
+    QCOMPARE(clone.body, std::string("base backup completed\n"));
+    const Response waiting = get("/api/v1/namespaces/default/pods/db-0/log");  // the only app container
+    QCOMPARE(waiting.status, 400);
+    QCOMPARE(json(waiting)["message"], "container \"db\" in pod \"db-0\" is waiting to start: PodInitializing");
+    QCOMPARE(json(get("/api/v1/namespaces/default/pods/db-0/log?container=nope"))["message"],
+             "container nope is not valid for pod db-0");
+    QCOMPARE(json(get("/api/v1/namespaces/default/pods/two/log"))["message"],
+             "a container name must be specified for pod two, choose one of: [db exporter] or one of the init "
+             "containers: [clone]");
   }
 
   void apply_creates_then_updates() {

@@ -88,6 +88,62 @@ class TableTest : public QObject {
     QCOMPARE(table["rows"][0]["object"]["metadata"]["name"], "web-1");
   }
 
+  // kubectl's printPod with init containers: Init:N/M while one runs (or has not started),
+  // Init:<reason> when one failed or waits, PodInitializing once all completed and the app
+  // containers are created; init restarts count (up to the one initializing) only until the pod is initialized.
+  void pods_with_init_containers_data() {
+    QTest::addColumn<QString>("phase");
+    QTest::addColumn<QString>("init_states");  // JSON array of the two init containers' states
+    QTest::addColumn<QString>("app_state");
+    QTest::addColumn<bool>("initialized");
+    QTest::addColumn<QString>("status");
+    QTest::addColumn<int>("restarts");
+    const char* waiting_init = R"({"waiting": {"reason": "PodInitializing"}})";
+    const char* done = R"({"terminated": {"exitCode": 0, "reason": "Completed"}})";
+    QTest::newRow("not started") << "Pending" << QString("[%1, %1]").arg(waiting_init) << waiting_init << false << "Init:0/2" << 1;
+    QTest::newRow("first running") << "Pending" << QString(R"([{"running": {}}, %1])").arg(waiting_init) << waiting_init
+                                   << false << "Init:0/2" << 1;
+    QTest::newRow("second running") << "Pending" << QString(R"([%1, {"running": {}}])").arg(done) << waiting_init << false
+                                    << "Init:1/2" << 2;
+    QTest::newRow("second failed") << "Failed"
+                                   << QString(R"([%1, {"terminated": {"exitCode": 3, "reason": "Error"}}])").arg(done)
+                                   << waiting_init << false << "Init:Error" << 2;
+    QTest::newRow("failed without reason") << "Pending" << QString(R"([{"terminated": {"exitCode": 2}}, %1])").arg(waiting_init)
+                                           << waiting_init << false << "Init:ExitCode:2" << 1;
+    QTest::newRow("back-off") << "Pending"
+                              << QString(R"([{"waiting": {"reason": "CrashLoopBackOff"}}, %1])").arg(waiting_init)
+                              << waiting_init << false << "Init:CrashLoopBackOff" << 1;
+    QTest::newRow("initialized") << "Pending" << QString("[%1, %1]").arg(done) << waiting_init << true
+                                 << "PodInitializing" << 0;
+    QTest::newRow("running") << "Running" << QString("[%1, %1]").arg(done) << R"({"running": {}})" << true << "Running" << 0;
+  }
+  void pods_with_init_containers() {
+    QFETCH(QString, phase);
+    QFETCH(QString, init_states);
+    QFETCH(QString, app_state);
+    QFETCH(bool, initialized);
+    QFETCH(QString, status);
+    QFETCH(int, restarts);
+    const Json states = Json::parse(init_states.toStdString());
+    Json p = {{"metadata", {{"name", "db-0"}, {"namespace", "default"}, {"creationTimestamp", kCreated}}},
+              {"spec", {{"initContainers", {{{"name", "one"}}, {{"name", "two"}}}}, {"containers", {{{"name", "db"}}}}}},
+              {"status",
+               {{"phase", phase.toStdString()},
+                {"conditions", {{{"type", "Initialized"}, {"status", initialized ? "True" : "False"}}}},
+                {"initContainerStatuses",
+                 {{{"name", "one"}, {"ready", false}, {"restartCount", 1}, {"state", states[0]}},
+                  {{"name", "two"}, {"ready", false}, {"restartCount", 1}, {"state", states[1]}}}},
+                {"containerStatuses",
+                 {{{"name", "db"}, {"ready", app_state.contains("running")}, {"restartCount", 0},
+                   {"state", Json::parse(app_state.toStdString())}}}}}}};
+    const Json table = build_table(info("", "v1", "pods"), {p}, "v1", IncludeObject::none, kNow);
+    const Json& cells = table["rows"][0]["cells"];
+    QCOMPARE(QString::fromStdString(cells[2].get<std::string>()), status);
+    QCOMPARE(QString::fromStdString(pod_status_text(p)), status);
+    QCOMPARE(cells[3].get<int>(), restarts);
+    QCOMPARE(cells[1], app_state.contains("running") ? "1/1" : "0/1");
+  }
+
   void deleting_pod_is_terminating() {
     Json p = pod("Running", true, 0, {{"running", Json::object()}});
     p["metadata"]["deletionTimestamp"] = kCreated;

@@ -62,6 +62,23 @@ class PodProbeTest : public QObject {
     QVERIFY(r.due(t0 + 5s));
   }
 
+  // kubelet's manual trigger (a pod sync): allowed once initialDelaySeconds have passed, and it
+  // leaves the periodic schedule where it was.
+  void anExtraRunKeepsThePeriod() {
+    ProbeTracker r(ProbeKind::readiness, ProbeSettings::from_json({{"initialDelaySeconds", 1}, {"periodSeconds", 10}}));
+    const auto t0 = std::chrono::steady_clock::now();
+    r.reset(t0);
+    QVERIFY(!r.may_run(t0 + 500ms));
+    QVERIFY(r.may_run(t0 + 1s));
+    QVERIFY(!r.record(false, t0 + 1s));  // the periodic run at the initial delay
+    QCOMPARE(r.next_due(), t0 + 11s);
+    QVERIFY(!r.record(false, t0 + 3s, false));  // an extra run
+    QCOMPARE(r.next_due(), t0 + 11s);
+    QVERIFY(r.record(true, t0 + 4s, false));
+    QVERIFY(r.result());
+    QCOMPARE(r.next_due(), t0 + 11s);
+  }
+
   void startupFailureIsAChange() {
     ProbeTracker s(ProbeKind::startup, ProbeSettings::from_json({{"failureThreshold", 2}}));
     const auto t0 = std::chrono::steady_clock::now();
