@@ -17,7 +17,7 @@ RUN apt-get update \
       qt6-l10n-tools libgl-dev \
       libboost-dev prometheus-cpp-dev libpqxx-dev libpq-dev libhiredis-dev libsqlite3-dev libssl-dev \
       libjwt-dev nlohmann-json3-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev \
-      libncurses-dev \
+      libncurses-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -33,6 +33,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libstdc++6 \
       libhiredis0.14 \
+      libjemalloc2 \
       libjwt0 \
       libpq5 \
       libpqxx-6.4 \
