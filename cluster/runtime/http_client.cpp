@@ -30,6 +30,7 @@
 
 #include "runtime/http_server.h"
 #include "runtime/metrics.h"
+#include "runtime/socket_io.h"
 
 namespace mambogo::runtime {
 
@@ -463,6 +464,7 @@ awaitable<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point 
     co_return a;
   }
   conn->stream.socket().set_option(tcp::no_delay(true), ec);
+  conn->stream.socket().non_blocking(true, ec);  // for write_now() and the buffered-body parse
   co_return a;
 }
 
@@ -472,7 +474,10 @@ awaitable<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
   beast::error_code ec;
   auto redirect = asio::redirect_error(use_awaitable, ec);
   c.stream.expires_at(deadline);
-  co_await asio::async_write(c.stream, asio::buffer(req.bytes), redirect);
+  // The request usually fits the send buffer: sent at once, no timer wait, no resumption.
+  const std::size_t sent = write_now(c.stream.socket(), asio::buffer(req.bytes), ec);
+  if (!ec && sent < req.bytes.size())
+    co_await asio::async_write(c.stream, asio::buffer(req.bytes) + sent, redirect);
   if (ec || stopping_) {
     Attempt a = failure(ec, "write");
     // A server may answer early (413, 431) and close before reading the whole request.
@@ -498,7 +503,16 @@ awaitable<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
     if (parser->get().result_int() == 101) {
       co_return Attempt{ClientError::protocol_error, "upstream switched protocols", false, false};
     }
-    if (!parser->is_done()) co_await http::async_read(c.stream, c.buffer, *parser, redirect);
+    if (!parser->is_done()) {
+      // A small body came with the header: parse it from the buffer here. The socket is
+      // non-blocking, so when more is needed the read says would_block and the async read,
+      // under the deadline, carries on from where the parser stopped.
+      http::read(c.stream.socket(), c.buffer, *parser, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        co_await http::async_read(c.stream, c.buffer, *parser, redirect);
+      }
+    }
   }
   if (ec || stopping_) {
     Attempt a = failure(ec, "read");

@@ -1,5 +1,6 @@
 #include "runtime/http_server.h"
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <list>
@@ -23,6 +24,7 @@
 #include "runtime/metrics.h"
 #include "runtime/request_metrics.h"
 #include "runtime/router.h"
+#include "runtime/socket_io.h"
 
 namespace mambogo::runtime {
 
@@ -176,6 +178,7 @@ class Session {
     beast::error_code ec;
     auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+    stream_.socket().non_blocking(true, ec);  // for write_now() and the buffered-header parse
     thread_.metrics->add_connections(1);
   }
   ~Session() {
@@ -190,9 +193,10 @@ class Session {
     beast::error_code ec;
     stream_.socket().close(ec);
   }
-  // Called on the session's thread during drain: an idle connection is closed at once.
-  void close_if_idle() {
-    if (idle_) {
+  // Called on the session's thread: closes the connection if it has waited for a request since
+  // before `cutoff` (the idle sweep), or at all (drain, with the default).
+  void close_if_idle(Clock::time_point cutoff = Clock::time_point::max()) {
+    if (idle_ && idle_since_ < cutoff) {
       beast::error_code ec;
       stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       stream_.socket().close(ec);
@@ -240,6 +244,7 @@ class Session {
   std::string remote_address_;
   std::string out_;  // response bytes being written
   bool idle_ = false;
+  Clock::time_point idle_since_{};
 };
 
 awaitable<void> Session::reject(int status, const char* code, const char* message,
@@ -255,12 +260,13 @@ awaitable<void> Session::run() {
   beast::error_code ec;
   auto redirect = asio::redirect_error(use_awaitable, ec);
   while (true) {
-    // Wait for the first byte of the next request (the keep-alive idle period).
+    // Wait for the first byte of the next request (the keep-alive idle period). No timer per
+    // wait: the I/O thread's idle sweep closes connections idle for longer than idle_timeout.
     if (buffer_.size() == 0) {
       if (server_.draining_) break;
       idle_ = true;
-      stream_.expires_after(opt.idle_timeout);
-      std::size_t n = co_await stream_.async_read_some(buffer_.prepare(4096), redirect);
+      idle_since_ = Clock::now();
+      std::size_t n = co_await stream_.socket().async_read_some(buffer_.prepare(4096), redirect);
       idle_ = false;
       if (ec) break;  // peer closed, idle timeout or drain: close without a word
       buffer_.commit(n);
@@ -270,11 +276,19 @@ awaitable<void> Session::run() {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
-    // Usually the whole header is already buffered and no deadline is needed.
+    // Usually the whole header is already buffered: it is parsed right here, with no deadline
+    // and no trip through the event loop (the socket is non-blocking, so should the parser
+    // still want bytes the read says would_block and the async read below takes over).
     const std::string_view buffered{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
-    const bool complete = buffered.find("\r\n\r\n") != std::string_view::npos;
-    if (!complete) arm_read_deadline(opt.header_timeout);
-    co_await http::async_read_header(stream_, buffer_, parser, redirect);
+    bool complete = buffered.find("\r\n\r\n") != std::string_view::npos;
+    if (complete) {
+      http::read_header(stream_.socket(), buffer_, parser, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) complete = false;
+    }
+    if (!complete) {
+      arm_read_deadline(opt.header_timeout);
+      co_await http::async_read_header(stream_, buffer_, parser, redirect);
+    }
     if (!complete && disarm_read_deadline()) {
       co_await reject(408, "request_timeout", "request headers not received in time", "header_timeout");
       break;
@@ -477,8 +491,12 @@ awaitable<bool> Session::write(Response response, const Request* request,
   if (!head && !bodiless) out.append(response.body);
 
   beast::error_code ec;
-  stream_.expires_after(server_.options_.write_timeout);
-  co_await asio::async_write(stream_, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+  const std::size_t sent = write_now(stream_.socket(), asio::buffer(out), ec);
+  if (!ec && sent < out.size()) {  // the send buffer is full: wait, within the write timeout
+    stream_.expires_after(server_.options_.write_timeout);
+    co_await asio::async_write(stream_, asio::buffer(out) + sent, asio::redirect_error(use_awaitable, ec));
+    stream_.expires_never();
+  }
   if (out.capacity() > 64 * 1024) std::string().swap(out);  // do not pin a large body's buffer
 
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -547,6 +565,23 @@ awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, tcp::socket so
   co_await session.run();
 }
 
+// Closes, on one I/O thread, the keep-alive connections idle for longer than idle_timeout: one
+// timer per thread instead of one armed and cancelled around every wait for a request.
+// A connection goes between idle_timeout and idle_timeout + period after its last request.
+awaitable<void> close_idle_connections(IoThread& thread, std::chrono::milliseconds idle_timeout) {
+  using std::chrono::milliseconds;
+  const auto period = std::clamp(idle_timeout / 4, milliseconds(10), milliseconds(1000));
+  asio::steady_timer tick(thread.ioc);
+  beast::error_code ec;
+  while (true) {
+    tick.expires_after(period);
+    co_await tick.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    const auto cutoff = Clock::now() - idle_timeout;
+    for (Session* s : thread.sessions) s->close_if_idle(cutoff);  // closing only posts handlers
+  }
+}
+
 awaitable<void> accept_loop(HttpServer::Impl& server) {
   std::size_t next = 0;
   while (true) {
@@ -587,6 +622,7 @@ void HttpServer::Impl::start() {
   port_ = acceptor_->local_endpoint().port();
   signals_.emplace(control_, SIGINT, SIGTERM);
   asio::co_spawn(ioc0, accept_loop(*this), asio::detached);
+  for (auto& t : io_) asio::co_spawn(t->ioc, close_idle_connections(*t, options_.idle_timeout), asio::detached);
   for (auto& t : io_) {
     threads_.emplace_back([&ioc = t->ioc] {
       IoLoop::Scope loop(ioc);

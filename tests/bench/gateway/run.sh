@@ -12,6 +12,13 @@
 # gateway's ratios to each proxy. The issue's goal (gateway >= 1.0x nginx throughput, p99 no
 # worse) is only reported: timing never fails the run.
 #
+# CPU pinning (BENCH_PIN=1, the default with taskset and 2+ CPUs): the proxy under test, and
+# the gateway's Redis with it, run on the upper half of the CPUs; wrk and the backend on the
+# lower half. Unpinned, the scheduler's placement of four busy processes on two cores made
+# every proxy's throughput bimodal from round to round (+-20%), swamping the differences
+# measured. Redis sharing the proxy's CPUs is the strict reading: the gateway's rate-limit
+# store is paid for out of the same cores nginx gets. BENCH_PIN=0 turns it off.
+#
 # Fairness: the same number of event-loop threads for all three (gateway SERVER_IO_THREADS,
 # nginx worker_processes, HAProxy nbthread = BENCH_WORKERS; the gateway's upstream exchanges and
 # Redis calls run on those threads, its client's own thread only carries retries), keep-alive to
@@ -27,7 +34,7 @@
 # BENCH_WORKERS ("1": gateway/backend I/O threads, nginx workers, HAProxy threads), BENCH_WARMUP
 # (1s; 0 disables), BENCH_KEEP_TMP=1 keeps configs, logs and raw wrk output, BENCH_GATEWAY_ENV
 # extra VAR=value settings for the gateway (e.g. "GATEWAY_RATELIMIT_ENABLED=false" to price one
-# feature).
+# feature), BENCH_PIN (1; 0: no CPU pinning, see above).
 set -u -o pipefail
 
 readonly SKIP=77
@@ -37,6 +44,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-1}
 WORKERS=${BENCH_WORKERS:-1}
 WARMUP=${BENCH_WARMUP:-1s}
+PIN=${BENCH_PIN:-1}
 
 log() { printf '[bench] %s\n' "$*"; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -53,6 +61,15 @@ missing=0
 ((missing == 0)) || exit $SKIP
 [[ -n "$HAPROXY" ]] || log "HAProxy is not installed: its column is skipped (apt-get install haproxy)"
 CURL=$(command -v curl || true)
+CPUS=$(nproc)
+LOAD_ON=(); PROXY_ON=()
+if [[ "$PIN" == 1 && $CPUS -ge 2 ]] && command -v taskset >/dev/null; then
+  half=$((CPUS / 2))
+  LOAD_ON=(taskset -c "0-$((half - 1))"); PROXY_ON=(taskset -c "$half-$((CPUS - 1))")
+  PINNING="proxy (+ redis) on CPUs $half-$((CPUS - 1)), wrk + backend on CPUs 0-$((half - 1))"
+else
+  PINNING="not pinned"
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mambogo-bench-gateway.XXXXXX") || die "cannot create a temp dir"
 PIDS=()
@@ -110,13 +127,13 @@ TOKEN=$("$TOKEN_TOOL" issue --keys "$TMP/keys.json" --sub bench-user --roles use
   || die "mambogo-token issue failed"
 
 REDIS_PORT=$(free_port) || die "no free port"
-"$REDIS" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" \
+"${PROXY_ON[@]}" "$REDIS" --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$TMP" \
   >"$TMP/redis.log" 2>&1 &
 PIDS+=($!); wait_port "$REDIS_PORT" "$!" redis-server
 REDIS_PID=$!
 
 SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" ACCESS_LOG=false \
-  SHUTDOWN_GRACE=5s "$DEMO" >"$TMP/demo.log" 2>&1 &
+  SHUTDOWN_GRACE=5s "${LOAD_ON[@]}" "$DEMO" >"$TMP/demo.log" 2>&1 &
 PIDS+=($!); DEMO_PORT=$(started_port "$TMP/demo.log" "$!" mambogo-demo)
 
 cat >"$TMP/routes.json" <<JSON
@@ -127,7 +144,7 @@ JSON
 AUTH_KEYS_FILE="$TMP/keys.json" GATEWAY_ROUTES_FILE="$TMP/routes.json" \
   DEMO_URL="http://127.0.0.1:$DEMO_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
   SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" GATEWAY_CLIENT_IO_THREADS="$WORKERS" \
-  ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
+  ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s "${PROXY_ON[@]}" env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
   >"$TMP/gateway.log" 2>&1 &
 PIDS+=($!); GATEWAY_PORT=$(started_port "$TMP/gateway.log" "$!" mambogo-gateway)
 GATEWAY_PID=$!
@@ -166,7 +183,7 @@ http {
   }
 }
 CONF
-"$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log" >"$TMP/nginx/stdout.log" 2>&1 &
+"${PROXY_ON[@]}" "$NGINX" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/error.log" >"$TMP/nginx/stdout.log" 2>&1 &
 PIDS+=($!); wait_port "$NGINX_PORT" "$!" nginx
 NGINX_PID=$!
 check_ok "$NGINX_PORT" nginx
@@ -192,7 +209,7 @@ backend backend
   option forwardfor
   server demo 127.0.0.1:$DEMO_PORT
 CONF
-  "$HAPROXY" -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
+  "${PROXY_ON[@]}" "$HAPROXY" -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
   PIDS+=($!); wait_port "$HAPROXY_PORT" "$!" haproxy
   HAPROXY_PID=$!
   check_ok "$HAPROXY_PORT" haproxy
@@ -202,7 +219,7 @@ fi
 # ---- wrk -------------------------------------------------------------------------------------
 run_wrk() {  # run_wrk <port> <duration> <output>; sets RPS, P50, P99 (ms) and ERRS
   local parsed
-  "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -H "Authorization: Bearer $TOKEN" \
+  "${LOAD_ON[@]}" "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -H "Authorization: Bearer $TOKEN" \
     "http://127.0.0.1:$1/hello" >"$3" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || { WRK_PID=""; cat "$3" >&2; die "wrk failed against port $1"; }
@@ -244,7 +261,7 @@ port_of() { case $1 in gateway) echo "$GATEWAY_PORT" ;; nginx) echo "$NGINX_PORT
 log "gateway: $GATEWAY (auth RS256 + Redis rate limit + breaker), backend: mambogo-demo /hello"
 log "nginx:   $("$NGINX" -v 2>&1 | head -1)"
 [[ -n "$HAPROXY" ]] && log "haproxy: $("$HAPROXY" -v 2>&1 | head -1)"
-log "load:    wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS alternating rounds, workers $WORKERS, $(nproc) CPUs"
+log "load:    wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS alternating rounds, workers $WORKERS, $CPUS CPUs, $PINNING"
 if [[ "$WARMUP" != 0 ]]; then
   for s in $SERVERS; do run_wrk "$(port_of "$s")" "$WARMUP" "$TMP/warmup-$s.txt"; done
 fi
@@ -267,7 +284,7 @@ done
 
 # ---- report ----------------------------------------------------------------------------------
 echo
-echo "Gateway benchmark: GET /hello via each proxy to one mambogo-demo, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $ROUNDS alternating rounds, workers $WORKERS, $(nproc) CPUs"
+echo "Gateway benchmark: GET /hello via each proxy to one mambogo-demo, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, median of $ROUNDS alternating rounds, workers $WORKERS, $CPUS CPUs, $PINNING"
 printf '%-8s | %12s | %10s | %10s | %14s | %s\n' proxy "req/s" "p50" "p99" "CPU us/req" "errors"
 printf '%s\n' "---------+--------------+------------+------------+----------------+-------"
 declare -A M_RPS M_P50 M_P99

@@ -297,6 +297,7 @@ class TestHttpClient : public QObject {
   void reusesKeepAliveConnection();
   void leavesFromThePodsOwnAddress();
   void sendsBodyAndHeadersAndReadsResponse();
+  void largeBodiesTravelIntactBothWays();
   void honoursConnectionCloseFromServer();
   void respectsMaxConnections();
   void overflowFailsFastWhenPendingFull();
@@ -388,6 +389,27 @@ void TestHttpClient::sendsBodyAndHeadersAndReadsResponse() {
   QVERIFY(echoed);
   QVERIFY(!r.response.close_connection);
   QVERIFY(r.elapsed > 0ns);
+}
+
+// Bodies beyond one socket buffer: the request cannot be written at once, nor the response
+// parsed from what came with its header; both carry on asynchronously, byte for byte.
+void TestHttpClient::largeBodiesTravelIntactBothWays() {
+  TestServer server;
+  HttpClient client({}, nullptr);
+  Upstream& upstream = client.upstream(upstream_to(server.port()));
+  OutgoingRequest request;
+  request.method = Method::post;
+  request.target = "/echo";
+  request.body.resize(1000 * 1000);  // under the server's 1 MiB body limit
+  for (std::size_t i = 0; i < request.body.size(); ++i) request.body[i] = static_cast<char>('A' + (i * 31) % 26);
+  for (int round = 0; round < 2; ++round) {  // a fresh connection, then the pooled one
+    ClientResult r = client.call(upstream, request);
+    QVERIFY2(r.ok(), r.message.c_str());
+    QCOMPARE(r.response.status, 201);
+    QCOMPARE(r.response.body.size(), request.body.size());
+    QVERIFY(r.response.body == request.body);
+  }
+  QCOMPARE(upstream.stats().connections_opened, std::uint64_t{1});
 }
 
 void TestHttpClient::honoursConnectionCloseFromServer() {
