@@ -53,6 +53,7 @@ class Counter;
 }  // namespace prometheus
 
 namespace mambogo::runtime {
+class IoLoop;
 class Logger;
 namespace redis {
 class AsyncRedis;
@@ -103,7 +104,7 @@ class RedisRateLimiter {
  private:
   struct Call;       // one bucket: the EVALSHA arguments
   struct AsyncCall;  // ... the decisions waiting for it, and where its exchange is
-  struct LoopQueue;  // the buckets asked on one I/O loop since its last flush
+  struct LoopQueue;  // the buckets one I/O loop asks about: gathering and in flight
   RateLimitDecision failed(const std::string& reason);
   RateLimitDecision decide(const runtime::redis::RedisReply& reply);
   RateLimitDecision refused_without_redis();
@@ -111,6 +112,8 @@ class RedisRateLimiter {
   std::string_view known_sha() const;
   void learn_sha(const std::string& sha);
   LoopQueue& loop_queue();
+  void schedule_flush(runtime::IoLoop& loop, LoopQueue& queue);
+  void run_finished(AsyncCall& call);
   void send_async(std::shared_ptr<AsyncCall> call);
   void evalsha_async(std::shared_ptr<AsyncCall> call);
   void load_script_async(std::shared_ptr<AsyncCall> call);

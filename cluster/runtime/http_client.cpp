@@ -38,8 +38,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
+template <class T>
+using awaitable = io::Task<T>;
+constexpr asio::use_awaitable_t<io::Executor> use_awaitable{};
+using io::Socket;
+using io::Stream;
+using io::Timer;
 using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(ClientError e) {
@@ -89,7 +93,7 @@ struct Pending {
 
 struct Connection {
   explicit Connection(asio::io_context& ioc) : stream(ioc) {}
-  beast::tcp_stream stream;
+  Stream stream;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
   std::list<Connection>::iterator self;
@@ -241,10 +245,10 @@ class Upstream::Pool {
   int timer_waits_ = 0;                // timer handlers still to run
   bool stopping_ = false;
   bool idle_timer_armed_ = false;
-  asio::steady_timer idle_timer_;
-  asio::steady_timer pending_timer_;
+  Timer idle_timer_;
+  Timer pending_timer_;
   Clock::time_point pending_timer_at_ = Clock::time_point::max();  // max: not armed
-  tcp::resolver resolver_;
+  io::Resolver resolver_;
   std::unordered_map<int, prometheus::Histogram*> histograms_;  // by method * 1000 + status
   // What this pool has added to the shared gauges (pools of one upstream share its series).
   int published_active_ = 0;
@@ -609,7 +613,7 @@ void Upstream::Pool::make_idle(Connection* c) {
 
 void Upstream::Pool::close(Connection* c) {
   beast::error_code ec;
-  c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  c->stream.socket().shutdown(Socket::shutdown_both, ec);
   c->stream.close();
   connections_.erase(c->self);
 }
@@ -680,7 +684,7 @@ void Upstream::Pool::shutdown() {
   // see stopping_ and erase the connection themselves.
   for (Connection& c : connections_) {
     beast::error_code ec;
-    c.stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    c.stream.socket().shutdown(Socket::shutdown_both, ec);
     c.stream.close();
   }
   std::deque<Pending> queued = std::move(pending_);

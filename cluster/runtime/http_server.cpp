@@ -32,8 +32,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
+template <class T>
+using awaitable = io::Task<T>;
+constexpr asio::use_awaitable_t<io::Executor> use_awaitable{};
+using io::Socket;
+using io::Stream;
+using io::Timer;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -149,7 +153,7 @@ class HttpServer::Impl {
 
   // Set up in start(), constant afterwards.
   std::vector<std::unique_ptr<IoThread>> io_;
-  std::optional<tcp::acceptor> acceptor_;  // owned by io_[0]
+  std::optional<io::Acceptor> acceptor_;  // owned by io_[0]
   std::uint16_t port_ = 0;
   std::vector<std::thread> threads_;
   asio::io_context control_{1};  // signals
@@ -171,8 +175,8 @@ struct OutstandingToken {
 
 class Session {
  public:
-  Session(HttpServer::Impl& server, IoThread& thread, tcp::socket socket)
-      : server_(server), thread_(thread), stream_(std::move(socket)), deadline_(thread.ioc) {
+  Session(HttpServer::Impl& server, IoThread& thread, Socket socket)
+      : server_(server), thread_(thread), stream_(std::move(socket)), deadline_(thread.ioc), wake_(thread.ioc) {
     thread_.sessions.push_front(this);
     self_in_list_ = thread_.sessions.begin();
     beast::error_code ec;
@@ -182,6 +186,7 @@ class Session {
     thread_.metrics->add_connections(1);
   }
   ~Session() {
+    if (pending_) pending_->finished = true;  // a reply still on its way must not wake us
     ++deadline_state_->generation;  // a deadline handler already queued must not touch us
     thread_.sessions.erase(self_in_list_);
     thread_.metrics->add_connections(-1);
@@ -198,7 +203,7 @@ class Session {
   void close_if_idle(Clock::time_point cutoff = Clock::time_point::max()) {
     if (idle_ && idle_since_ < cutoff) {
       beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      stream_.socket().shutdown(Socket::shutdown_both, ec);
       stream_.socket().close(ec);
     }
   }
@@ -236,9 +241,18 @@ class Session {
     bool fired = false;
   };
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
-  asio::steady_timer deadline_;
+  Timer deadline_;
+  // An answer awaited from the executor or an async handler (dispatch()).
+  struct Pending {
+    explicit Pending(Timer& timer) : wake(timer) {}
+    Timer& wake;  // the session's; only touched while !finished
+    std::optional<Response> response;
+    bool finished = false;
+  };
+  Timer wake_;
+  std::shared_ptr<Pending> pending_;
   std::shared_ptr<DeadlineState> deadline_state_ = std::make_shared<DeadlineState>();
   std::list<Session*>::iterator self_in_list_;
   std::string remote_address_;
@@ -363,7 +377,7 @@ awaitable<void> Session::run() {
     if (!ok || !keep) break;
   }
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.socket().shutdown(Socket::shutdown_send, ignored);
 }
 
 // Fills `out` from the parsed header. Returns a response with status != 0 when the request
@@ -410,14 +424,11 @@ awaitable<Response> Session::dispatch(Request& request, const Route& route) {
   if (route.handler && (route.dispatch == Dispatch::io || !server_.executor_))
     co_return call(route.handler);
 
-  // Blocking or async: the reply arrives through a post to this thread, which wakes us.
-  struct Pending {
-    explicit Pending(asio::io_context& ioc) : wake(ioc) {}
-    asio::steady_timer wake;
-    std::optional<Response> response;
-    bool finished = false;
-  };
-  auto pending = std::make_shared<Pending>(thread_.ioc);
+  // Blocking or async: the reply arrives through a post to this thread, which wakes us. The
+  // session's own wake timer is reused (constructing one looks its service up under a lock);
+  // finished is set before the session can go away, so a late reply never touches it.
+  auto pending = std::make_shared<Pending>(wake_);
+  pending_ = pending;
   auto executor = thread_.ioc.get_executor();
   // The token lives only in the sink: a frame abandoned at shutdown must not hold it.
   Responder responder([pending, executor,
@@ -454,10 +465,11 @@ awaitable<Response> Session::dispatch(Request& request, const Route& route) {
   }
   if (!pending->response) {
     beast::error_code ec;
-    pending->wake.expires_after(server_.options_.handler_timeout);
-    co_await pending->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+    wake_.expires_after(server_.options_.handler_timeout);
+    co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
   }
   pending->finished = true;
+  pending_.reset();
   if (!pending->response)
     co_return Response::error(503, "handler_timeout", "the handler did not answer in time",
                               request.request_id);
@@ -550,17 +562,17 @@ void HttpServer::Impl::count_protocol_error(const char* reason) {
 }
 
 namespace {
-awaitable<void> write_overload_and_close(tcp::socket socket) {
+awaitable<void> write_overload_and_close(Socket socket) {
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 78\r\n"
       "Connection: close\r\nRetry-After: 1\r\n\r\n"
       R"({"error":"too_many_connections","message":"connection cap reached","requestId":null})";
   beast::error_code ec;
   co_await asio::async_write(socket, asio::buffer(kBusy), asio::redirect_error(use_awaitable, ec));
-  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.shutdown(Socket::shutdown_both, ec);
 }
 
-awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, tcp::socket socket) {
+awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, Socket socket) {
   Session session(server, thread, std::move(socket));
   co_await session.run();
 }
@@ -571,7 +583,7 @@ awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, tcp::socket so
 awaitable<void> close_idle_connections(IoThread& thread, std::chrono::milliseconds idle_timeout) {
   using std::chrono::milliseconds;
   const auto period = std::clamp(idle_timeout / 4, milliseconds(10), milliseconds(1000));
-  asio::steady_timer tick(thread.ioc);
+  Timer tick(thread.ioc);
   beast::error_code ec;
   while (true) {
     tick.expires_after(period);
@@ -587,12 +599,12 @@ awaitable<void> accept_loop(HttpServer::Impl& server) {
   while (true) {
     IoThread& target = *server.io_[next++ % server.io_.size()];
     beast::error_code ec;
-    tcp::socket socket = co_await server.acceptor_->async_accept(
+    Socket socket = co_await server.acceptor_->async_accept(
         target.ioc.get_executor(), asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !server.acceptor_->is_open()) co_return;
     if (ec) {
       // EMFILE and friends: back off briefly instead of spinning.
-      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      Timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }

@@ -2,7 +2,8 @@
 // own against a real redis-server: decisions asked for one bucket during one turn of the loop
 // go to Redis as ONE script run (counted in Redis's own INFO commandstats), and each request
 // still gets exactly the decision and X-RateLimit-Remaining that Spring's script, called once
-// per request in the same second, would have given it. Also: several buckets in one turn, a
+// per request in the same second, would have given it; asks made while a run for their bucket
+// is out go together as the next run. Also: several buckets in one turn, a
 // request of several tokens, the script lost by SCRIPT FLUSH in the middle, and Redis away
 // (fail-open and fail-closed decide every waiting request).
 #include <QtTest>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -125,6 +127,48 @@ class TestRateLimiterBatching : public QObject {
     // A request in a later turn is its own run and sees the same bucket.
     const auto later = ask_in_one_turn(loop, limiter, {{"bob", bucket(1, 10)}});
     QCOMPARE(later[0].decision.tokens_left, 6LL);
+  }
+
+  // At most one run per bucket is out at a time: what is asked in later turns while it is out
+  // gathers and goes as ONE next run when its answer is in, still in the order asked.
+  void askedWhileARunIsOutGoAsTheNextRun() {
+    test::RedisServer redis;
+    LoopThread loop;
+    prometheus::Registry registry;
+    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
+    RedisRateLimiter limiter(nullptr, FailureMode::open, &registry, logger, &async);
+    QCOMPARE(ask_in_one_turn(loop, limiter, {{"carol", bucket(1, 20)}})[0].decision.tokens_left, 19LL);
+    const long long before = redis_calls(redis, "evalsha");
+
+    std::vector<RateLimitDecision> got;
+    std::mutex mutex;
+    std::promise<void> all;
+    auto ask = [&](int n) {
+      loop.post([&, n] {
+        for (int i = 0; i < n; ++i)
+          limiter.allow_async("carol", bucket(1, 20), [&](const RateLimitDecision& d) {
+            std::lock_guard lock(mutex);
+            got.push_back(d);
+            if (got.size() == 10) all.set_value();
+          });
+      });
+    };
+    QCOMPARE(redis.query({"CLIENT", "PAUSE", "400", "ALL"}), std::string("OK"));  // holds the first run
+    ask(1);
+    for (int turn = 0; turn < 3; ++turn) {
+      std::this_thread::sleep_for(60ms);  // a later turn of the loop each time
+      ask(3);
+    }
+    QVERIFY(all.get_future().wait_for(10s) == std::future_status::ready);
+    QCOMPARE(redis_calls(redis, "evalsha") - before, 2LL);  // not 4: the nine later asks rode together
+    // All pass (a token a second may have come back meanwhile); the nine of the second run are
+    // told, in the order asked, what the ones after them leave.
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      QCOMPARE(got[i].redis_failed, false);
+      QCOMPARE(got[i].allowed, true);
+      if (i >= 2) QCOMPARE(got[i].tokens_left, got[i - 1].tokens_left - 1);
+    }
+    QVERIFY(got[1].tokens_left <= got[0].tokens_left);
   }
 
   void severalTokensPerRequest() {
