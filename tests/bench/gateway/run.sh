@@ -300,6 +300,14 @@ for ref in nginx haproxy; do
   awk -v a="${M_RPS[gateway]}" -v b="${M_RPS[$ref]}" -v c="${M_P50[gateway]}" -v d="${M_P50[$ref]}" \
       -v e="${M_P99[gateway]}" -v f="${M_P99[$ref]}" -v ref="$ref" 'BEGIN {
     printf "gateway/%s: throughput %.3f, p50 %.3f, p99 %.3f\n", ref, a / b, (d > 0 ? c / d : 0), (f > 0 ? e / f : 0) }'
+  # Each round's pair ran seconds apart: the median of the per-round ratios is less swayed by the
+  # shared machine drifting over the run than the ratio of the medians above.
+  pair_rps=$(paste -d' ' <(tr ' ' '\n' <<<"${R_RPS[gateway]}" | grep -v '^$') <(tr ' ' '\n' <<<"${R_RPS[$ref]}" | grep -v '^$') \
+             | awk '$2 > 0 { printf " %.4f", $1 / $2 }')
+  pair_p99=$(paste -d' ' <(tr ' ' '\n' <<<"${R_P99[gateway]}" | grep -v '^$') <(tr ' ' '\n' <<<"${R_P99[$ref]}" | grep -v '^$') \
+             | awk '$2 > 0 { printf " %.4f", $1 / $2 }')
+  printf '  paired, median of %d per-round ratios: throughput %.3f, p99 %.3f\n' "$ROUNDS" \
+    "$(median <<<"$pair_rps")" "$(median <<<"$pair_p99")"
 done
 met=$(awk -v a="${M_RPS[gateway]}" -v b="${M_RPS[nginx]}" -v e="${M_P99[gateway]}" -v f="${M_P99[nginx]}" \
       'BEGIN { print (a / b >= 1.0 && e <= f) ? "MET" : "NOT MET" }')
