@@ -9,8 +9,13 @@
 # Authorization header, in ALTERNATING rounds (gateway, nginx, haproxy, gateway, ...) within one
 # run. Reported: median requests/s, p50 and p99 over the rounds, the CPU each proxy process
 # spent per request (and, for the gateway, Redis's share: the rate limiter's price), and the
-# gateway's ratios to each proxy. The issue's goal (gateway >= 1.0x nginx throughput, p99 no
-# worse) is only reported: timing never fails the run.
+# gateway's ratios to each proxy two ways: the ratio of the medians, and the median of the
+# per-round ratios (each pair ran seconds apart, so a machine drifting over the run sways it
+# less). The issue's goal (gateway >= 1.0x nginx throughput, p99 no worse) is reported MET when
+# both say so, NOT MET when neither does, UNDECIDED otherwise: timing never fails the run.
+# On this kind of shared VM nginx and HAProxy switch between two modes (~24k and ~36k req/s for
+# nginx, with its CPU per request 40 vs 25 us) from one round to the next; more rounds give
+# the medians a fairer draw.
 #
 # CPU pinning (BENCH_PIN=1, the default with taskset and 2+ CPUs): the proxy under test, and
 # the gateway's Redis with it, run on the upper half of the CPUs; wrk and the backend on the
@@ -30,7 +35,7 @@
 #
 # Exit codes: 0 ran (whatever the numbers), 77 skipped (nginx, wrk or redis-server missing),
 # 1 something could not run.
-# Knobs: BENCH_ROUNDS (3), BENCH_DURATION (5s), BENCH_CONNECTIONS (32), BENCH_THREADS (1),
+# Knobs: BENCH_ROUNDS (9), BENCH_DURATION (2s: short rounds, so each pair runs close in time), BENCH_CONNECTIONS (32), BENCH_THREADS (1),
 # BENCH_WORKERS ("1": gateway/backend I/O threads, nginx workers, HAProxy threads), BENCH_WARMUP
 # (1s; 0 disables), BENCH_KEEP_TMP=1 keeps configs, logs and raw wrk output, BENCH_GATEWAY_ENV
 # extra VAR=value settings for the gateway (e.g. "GATEWAY_RATELIMIT_ENABLED=false" to price one
@@ -38,8 +43,8 @@
 set -u -o pipefail
 
 readonly SKIP=77
-ROUNDS=${BENCH_ROUNDS:-3}
-DURATION=${BENCH_DURATION:-5s}
+ROUNDS=${BENCH_ROUNDS:-9}
+DURATION=${BENCH_DURATION:-2s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-1}
 WORKERS=${BENCH_WORKERS:-1}
@@ -308,9 +313,13 @@ for ref in nginx haproxy; do
              | awk '$2 > 0 { printf " %.4f", $1 / $2 }')
   printf '  paired, median of %d per-round ratios: throughput %.3f, p99 %.3f\n' "$ROUNDS" \
     "$(median <<<"$pair_rps")" "$(median <<<"$pair_p99")"
+  [[ $ref == nginx ]] && { PAIRED_RPS=$(median <<<"$pair_rps"); PAIRED_P99=$(median <<<"$pair_p99"); }
 done
+# MET when both estimators say so, NOT MET when neither does; otherwise the run could not tell.
 met=$(awk -v a="${M_RPS[gateway]}" -v b="${M_RPS[nginx]}" -v e="${M_P99[gateway]}" -v f="${M_P99[nginx]}" \
-      'BEGIN { print (a / b >= 1.0 && e <= f) ? "MET" : "NOT MET" }')
+          -v pr="$PAIRED_RPS" -v pp="$PAIRED_P99" 'BEGIN {
+        m = (a / b >= 1.0 && e <= f) + (pr >= 1.0 && pp <= 1.0)
+        print m == 2 ? "MET" : m == 0 ? "NOT MET" : "UNDECIDED (one estimator met, the other not: within this run'"'"'s noise)" }')
 echo "Goal (gateway with auth + rate limit + breaker >= 1.0x nginx proxy throughput, p99 no worse): $met"
 echo "(throughput ratio higher is better; latency ratios lower is better; timing never fails this benchmark)"
 exit 0
