@@ -111,7 +111,7 @@ struct Gateway::Exchange {
   bool idempotent = false;
   runtime::Clock::time_point started{};
   std::string cache_state;  // "", HIT, MISS
-  std::string upstream;     // last endpoint tried
+  std::shared_ptr<Endpoint> upstream;  // last endpoint tried (named only in the access log)
   double upstream_ms = 0;
 };
 
@@ -321,7 +321,7 @@ void Gateway::install_routes(runtime::Router& router) {
     RouteState* route = state.get();
     for (const std::string& path : route->spec.paths)
       for (Method m : kMethods)
-        router.add_async(m, path, [this, route](const Request& r, Responder responder) {
+        router.add_async(m, path, [this, route](Request& r, Responder responder) {
           handle(*route, r, std::move(responder));
         });
   }
@@ -384,10 +384,21 @@ void Gateway::add_switches(runtime::RuntimeSettings& switches) {
       [this](bool on) { cache_on_.store(on); });
 }
 
-void Gateway::handle(RouteState& route, const Request& request, Responder responder) {
+void Gateway::handle(RouteState& route, Request& in, Responder responder) {
   auto ex = std::make_shared<Exchange>();
   ex->route = &route;
-  ex->request = request;
+  // The exchange outlives the server's copy (retries, a handler timeout), so it keeps its own.
+  // The headers and body, the bulk of it (a bearer token alone is ~700 bytes), are taken
+  // rather than copied: the server needs only the request line, id and peer back (router.h).
+  ex->request.method = in.method;
+  ex->request.method_token = in.method_token;
+  ex->request.target = in.target;
+  ex->request.request_id = in.request_id;
+  ex->request.remote_address = in.remote_address;
+  ex->request.path_params = in.path_params;
+  ex->request.headers = std::move(in.headers);
+  ex->request.body = std::move(in.body);
+  const Request& request = ex->request;
   ex->responder = std::move(responder);
   ex->started = deps_.clock.now();
   ex->idempotent = is_idempotent(request);
@@ -498,7 +509,7 @@ void Gateway::attempt(const std::shared_ptr<Exchange>& ex) {
     }
     return finish(ex, std::move(r));
   }
-  ex->upstream = pick.endpoint->address().to_string();
+  ex->upstream = pick.endpoint;
 
   runtime::OutgoingRequest out;
   out.method = ex->request.method;
@@ -609,8 +620,8 @@ void Gateway::finish(const std::shared_ptr<Exchange>& ex, Response response) {
                           {"status", status},
                           {"request_id", ex->request.request_id},
                           {"duration_ms", std::chrono::duration<double, std::milli>(deps_.clock.now() - ex->started).count()}};
-    if (!ex->upstream.empty()) {
-      fields["upstream"] = ex->upstream;
+    if (ex->upstream) {
+      fields["upstream"] = ex->upstream->address().to_string();
       fields["upstream_ms"] = ex->upstream_ms;
       fields["attempts"] = ex->call ? ex->call->attempts() : 0;
     }

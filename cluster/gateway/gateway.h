@@ -112,7 +112,8 @@ class Gateway {
   class Timers;
 
  private:
-  void handle(RouteState& route, const runtime::Request& request, runtime::Responder responder);
+  // Takes the headers and body out of `in` (see runtime/router.h, AsyncHandler).
+  void handle(RouteState& route, runtime::Request& in, runtime::Responder responder);
   void rate_limit_then_continue(const std::shared_ptr<Exchange>& ex);
   void serve(const std::shared_ptr<Exchange>& ex);
   void attempt(const std::shared_ptr<Exchange>& ex);

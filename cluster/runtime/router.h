@@ -44,8 +44,11 @@ enum class Dispatch {
 
 using Handler = std::function<Response(const Request&)>;
 // Replies later through the Responder (e.g. after an upstream call). Runs on the I/O thread
-// and must not block; the Request stays valid until the Responder is used.
-using AsyncHandler = std::function<void(const Request&, Responder)>;
+// and must not block; the Request stays valid until the Responder is used, or the server's
+// handler timeout passes, whichever comes first. The handler may take (move) the headers and
+// body out of it, the bulk of a request: after the call the server reads only method,
+// method_token, target, request_id and remote_address.
+using AsyncHandler = std::function<void(Request&, Responder)>;
 
 struct Route {
   Method method;

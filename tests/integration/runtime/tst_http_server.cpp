@@ -35,6 +35,12 @@ struct Fixture {
             }, Dispatch::blocking)
         .add(Method::get, "/throws", [](const Request&) -> Response { throw std::runtime_error("kaput"); })
         .add_async(Method::get, "/never", [](const Request&, Responder) {})
+        .add_async(Method::post, "/take", [](Request& r, Responder responder) {  // takes what it may
+          std::thread([headers = std::move(r.headers), body = std::move(r.body),
+                       responder = std::move(responder)]() mutable {
+            responder.send(Response::text(200, std::to_string(headers.size()) + " headers, body " + body));
+          }).detach();
+        })
         .add_async(Method::get, "/later", [](const Request&, Responder r) {
           std::thread([r = std::move(r)]() mutable {
             std::this_thread::sleep_for(20ms);
@@ -230,6 +236,21 @@ class TestHttpServer : public QObject {
     auto r = c.read_response();
     QVERIFY(r);
     QCOMPARE(r->status, 400);
+  }
+
+  // An async handler may take the headers and body (the gateway does, to avoid copying them);
+  // the server still answers with the request's id, keep-alive and its metrics.
+  void asyncHandlerMayTakeHeadersAndBody() {
+    Fixture f;
+    RawConnection c(f.port);
+    c.send("POST /take HTTP/1.1\r\nHost: t\r\nX-Request-Id: taken-1\r\nContent-Length: 3\r\n\r\nabc");
+    auto r = c.read_response();
+    QVERIFY(r);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, std::string("3 headers, body abc"));
+    QCOMPARE(r->header("x-request-id"), std::string("taken-1"));
+    c.send(get("/hello"));
+    QCOMPARE(c.read_response()->body, std::string("ok"));
   }
 
   void requestIdIsTakenOrGenerated() {
