@@ -38,12 +38,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-template <class T>
-using awaitable = io::Task<T>;
-constexpr asio::use_awaitable_t<io::Executor> use_awaitable{};
-using io::Socket;
-using io::Stream;
-using io::Timer;
+using namespace io;  // Task, use_task, Socket, Stream, Timer: runtime/socket_io.h
 using Clock = std::chrono::steady_clock;
 
 std::string_view to_string(ClientError e) {
@@ -194,16 +189,16 @@ class Upstream::Pool {
 
  private:
   using InFlight = std::list<Pending>::iterator;
-  awaitable<void> serve(Connection* conn, InFlight p);
-  awaitable<ClientResult> exchange(Connection*& conn, Pending& p);
-  awaitable<Attempt> connect(Connection*& conn, Clock::time_point deadline);
+  Task<void> serve(Connection* conn, InFlight p);
+  Task<ClientResult> exchange(Connection*& conn, Pending& p);
+  Task<Attempt> connect(Connection*& conn, Clock::time_point deadline);
   // The request as bytes on the wire, serialised once per request (Beast's serializer and
   // field container showed up in profiles of the gateway's hot path).
   struct Wire {
     std::string bytes;
     bool keep_alive = true;  // no "Connection: close" among the caller's headers
   };
-  awaitable<Attempt> round_trip(Connection& c, const Wire& req,
+  Task<Attempt> round_trip(Connection& c, const Wire& req,
                                 bool head, Clock::time_point deadline, Response& out);
   Wire build_request(OutgoingRequest& r) const;
   Attempt failure(const beast::error_code& ec, const char* during) const;
@@ -341,7 +336,7 @@ void Upstream::Pool::start(Connection* conn, Pending p) {
 
 // The request lives in in_flight_, not in the frame, so that abandon() can still answer it
 // when the loop has ended with this coroutine suspended.
-awaitable<void> Upstream::Pool::serve(Connection* conn, InFlight it) {
+Task<void> Upstream::Pool::serve(Connection* conn, InFlight it) {
   Pending& p = *it;
   while (true) {
     ClientResult result = co_await exchange(conn, p);
@@ -368,7 +363,7 @@ awaitable<void> Upstream::Pool::serve(Connection* conn, InFlight it) {
   }
 }
 
-awaitable<ClientResult> Upstream::Pool::exchange(Connection*& conn, Pending& p) {
+Task<ClientResult> Upstream::Pool::exchange(Connection*& conn, Pending& p) {
   ClientResult result;
   if (stopping_) {
     result.error = ClientError::shutting_down;
@@ -418,10 +413,10 @@ awaitable<ClientResult> Upstream::Pool::exchange(Connection*& conn, Pending& p) 
   }
 }
 
-awaitable<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point deadline) {
+Task<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point deadline) {
   Attempt a;
   beast::error_code ec;
-  auto redirect = asio::redirect_error(use_awaitable, ec);
+  auto redirect = asio::redirect_error(use_task, ec);
   ++stat_opened_;
   opened_counter_.Increment();
   conn = &connections_.emplace_back(ioc_);
@@ -472,11 +467,11 @@ awaitable<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point 
   co_return a;
 }
 
-awaitable<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
+Task<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
                                               bool head, Clock::time_point deadline,
                                               Response& out) {
   beast::error_code ec;
-  auto redirect = asio::redirect_error(use_awaitable, ec);
+  auto redirect = asio::redirect_error(use_task, ec);
   c.stream.expires_at(deadline);
   // The request usually fits the send buffer: sent at once, no timer wait, no resumption.
   const std::size_t sent = write_now(c.stream.socket(), asio::buffer(req.bytes), ec);

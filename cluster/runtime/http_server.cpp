@@ -32,12 +32,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-template <class T>
-using awaitable = io::Task<T>;
-constexpr asio::use_awaitable_t<io::Executor> use_awaitable{};
-using io::Socket;
-using io::Stream;
-using io::Timer;
+using namespace io;  // Task, use_task, Socket, Stream, Timer: runtime/socket_io.h
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -192,7 +187,7 @@ class Session {
     thread_.metrics->add_connections(-1);
   }
 
-  awaitable<void> run();
+  Task<void> run();
   // Closes the socket whatever the session is doing; only when its thread is not running.
   void force_close() {
     beast::error_code ec;
@@ -209,10 +204,10 @@ class Session {
   }
 
  private:
-  awaitable<bool> write(Response response, const Request* request, Clock::time_point started,
+  Task<bool> write(Response response, const Request* request, Clock::time_point started,
                         const Route* route);
-  awaitable<void> reject(int status, const char* code, const char* message, const char* reason);
-  awaitable<Response> dispatch(Request& request, const Route& route);
+  Task<void> reject(int status, const char* code, const char* message, const char* reason);
+  Task<Response> dispatch(Request& request, const Route& route);
   Response build_request(http::request_parser<http::string_body>& parser, Request& out);
 
   HttpServer::Impl& server_;
@@ -261,7 +256,7 @@ class Session {
   Clock::time_point idle_since_{};
 };
 
-awaitable<void> Session::reject(int status, const char* code, const char* message,
+Task<void> Session::reject(int status, const char* code, const char* message,
                                 const char* reason) {
   server_.count_protocol_error(reason);
   Response r = Response::error(status, code, message);
@@ -269,10 +264,10 @@ awaitable<void> Session::reject(int status, const char* code, const char* messag
   co_await write(std::move(r), nullptr, Clock::now(), nullptr);
 }
 
-awaitable<void> Session::run() {
+Task<void> Session::run() {
   const auto& opt = server_.options_;
   beast::error_code ec;
-  auto redirect = asio::redirect_error(use_awaitable, ec);
+  auto redirect = asio::redirect_error(use_task, ec);
   while (true) {
     // Wait for the first byte of the next request (the keep-alive idle period). No timer per
     // wait: the I/O thread's idle sweep closes connections idle for longer than idle_timeout.
@@ -413,7 +408,7 @@ Response Session::build_request(http::request_parser<http::string_body>& parser,
   return refuse;
 }
 
-awaitable<Response> Session::dispatch(Request& request, const Route& route) {
+Task<Response> Session::dispatch(Request& request, const Route& route) {
   auto call = [&request](const Handler& h) {
     try {
       return h(request);
@@ -466,7 +461,7 @@ awaitable<Response> Session::dispatch(Request& request, const Route& route) {
   if (!pending->response) {
     beast::error_code ec;
     wake_.expires_after(server_.options_.handler_timeout);
-    co_await wake_.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await wake_.async_wait(asio::redirect_error(use_task, ec));
   }
   pending->finished = true;
   pending_.reset();
@@ -476,7 +471,7 @@ awaitable<Response> Session::dispatch(Request& request, const Route& route) {
   co_return std::move(*pending->response);
 }
 
-awaitable<bool> Session::write(Response response, const Request* request,
+Task<bool> Session::write(Response response, const Request* request,
                                Clock::time_point started, const Route* route) {
   // Serialised by hand into a buffer the session reuses: one allocation-free writev-free
   // send on the hot path, where Beast's serializer showed up in profiles.
@@ -506,7 +501,7 @@ awaitable<bool> Session::write(Response response, const Request* request,
   const std::size_t sent = write_now(stream_.socket(), asio::buffer(out), ec);
   if (!ec && sent < out.size()) {  // the send buffer is full: wait, within the write timeout
     stream_.expires_after(server_.options_.write_timeout);
-    co_await asio::async_write(stream_, asio::buffer(out) + sent, asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(stream_, asio::buffer(out) + sent, asio::redirect_error(use_task, ec));
     stream_.expires_never();
   }
   if (out.capacity() > 64 * 1024) std::string().swap(out);  // do not pin a large body's buffer
@@ -562,17 +557,17 @@ void HttpServer::Impl::count_protocol_error(const char* reason) {
 }
 
 namespace {
-awaitable<void> write_overload_and_close(Socket socket) {
+Task<void> write_overload_and_close(Socket socket) {
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 78\r\n"
       "Connection: close\r\nRetry-After: 1\r\n\r\n"
       R"({"error":"too_many_connections","message":"connection cap reached","requestId":null})";
   beast::error_code ec;
-  co_await asio::async_write(socket, asio::buffer(kBusy), asio::redirect_error(use_awaitable, ec));
+  co_await asio::async_write(socket, asio::buffer(kBusy), asio::redirect_error(use_task, ec));
   socket.shutdown(Socket::shutdown_both, ec);
 }
 
-awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, Socket socket) {
+Task<void> serve(HttpServer::Impl& server, IoThread& thread, Socket socket) {
   Session session(server, thread, std::move(socket));
   co_await session.run();
 }
@@ -580,32 +575,32 @@ awaitable<void> serve(HttpServer::Impl& server, IoThread& thread, Socket socket)
 // Closes, on one I/O thread, the keep-alive connections idle for longer than idle_timeout: one
 // timer per thread instead of one armed and cancelled around every wait for a request.
 // A connection goes between idle_timeout and idle_timeout + period after its last request.
-awaitable<void> close_idle_connections(IoThread& thread, std::chrono::milliseconds idle_timeout) {
+Task<void> close_idle_connections(IoThread& thread, std::chrono::milliseconds idle_timeout) {
   using std::chrono::milliseconds;
   const auto period = std::clamp(idle_timeout / 4, milliseconds(10), milliseconds(1000));
   Timer tick(thread.ioc);
   beast::error_code ec;
   while (true) {
     tick.expires_after(period);
-    co_await tick.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await tick.async_wait(asio::redirect_error(use_task, ec));
     if (ec) co_return;
     const auto cutoff = Clock::now() - idle_timeout;
     for (Session* s : thread.sessions) s->close_if_idle(cutoff);  // closing only posts handlers
   }
 }
 
-awaitable<void> accept_loop(HttpServer::Impl& server) {
+Task<void> accept_loop(HttpServer::Impl& server) {
   std::size_t next = 0;
   while (true) {
     IoThread& target = *server.io_[next++ % server.io_.size()];
     beast::error_code ec;
     Socket socket = co_await server.acceptor_->async_accept(
-        target.ioc.get_executor(), asio::redirect_error(use_awaitable, ec));
+        target.ioc.get_executor(), asio::redirect_error(use_task, ec));
     if (ec == asio::error::operation_aborted || !server.acceptor_->is_open()) co_return;
     if (ec) {
       // EMFILE and friends: back off briefly instead of spinning.
       Timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
-      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
+      co_await pause.async_wait(asio::redirect_error(use_task, ec));
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);

@@ -32,11 +32,10 @@ using Executor = boost::asio::io_context::executor_type;
 template <class T>
 using Task = boost::asio::awaitable<T, Executor>;
 inline constexpr boost::asio::use_awaitable_t<Executor> use_task{};
-using tcp = boost::asio::ip::tcp;
-using Socket = boost::asio::basic_stream_socket<tcp, Executor>;
-using Acceptor = boost::asio::basic_socket_acceptor<tcp, Executor>;
-using Resolver = boost::asio::ip::basic_resolver<tcp, Executor>;
-using Stream = boost::beast::basic_stream<tcp, Executor>;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
+using Resolver = boost::asio::ip::basic_resolver<boost::asio::ip::tcp, Executor>;
+using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
 using Timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
                                                 boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
 }  // namespace io
