@@ -262,11 +262,9 @@ void RedisRateLimiter::run_finished(AsyncCall& call) {
   if (!bucket) return;
   bucket->in_flight = false;
   if (!bucket->gathering) return;
-  runtime::IoLoop* loop = runtime::IoLoop::current();
-  LoopQueue& queue = loop_queue();
-  if (std::find(queue.buckets.begin(), queue.buckets.end(), bucket) == queue.buckets.end())
-    queue.buckets.push_back(bucket);
-  if (loop) schedule_flush(*loop, queue);
+  // A bucket stays in its loop's queue while its run is out, and the answer comes on that loop.
+  if (runtime::IoLoop* loop = runtime::IoLoop::current()) return schedule_flush(*loop, loop_queue());
+  send_async(std::move(bucket->gathering));  // (AsyncRedis broke that promise: do not strand them)
 }
 
 RedisRateLimiter::LoopQueue& RedisRateLimiter::loop_queue() {

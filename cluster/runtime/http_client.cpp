@@ -199,7 +199,7 @@ class Upstream::Pool {
     bool keep_alive = true;  // no "Connection: close" among the caller's headers
   };
   Task<Attempt> round_trip(Connection& c, const Wire& req,
-                                bool head, Clock::time_point deadline, Response& out);
+                           bool head, Clock::time_point deadline, Response& out);
   Wire build_request(OutgoingRequest& r) const;
   Attempt failure(const beast::error_code& ec, const char* during) const;
   std::string timed_out(const Pending& p, const char* where) const;
@@ -468,8 +468,8 @@ Task<Attempt> Upstream::Pool::connect(Connection*& conn, Clock::time_point deadl
 }
 
 Task<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
-                                              bool head, Clock::time_point deadline,
-                                              Response& out) {
+                                         bool head, Clock::time_point deadline,
+                                         Response& out) {
   beast::error_code ec;
   auto redirect = asio::redirect_error(use_task, ec);
   c.stream.expires_at(deadline);

@@ -205,7 +205,7 @@ class Session {
 
  private:
   Task<bool> write(Response response, const Request* request, Clock::time_point started,
-                        const Route* route);
+                   const Route* route);
   Task<void> reject(int status, const char* code, const char* message, const char* reason);
   Task<Response> dispatch(Request& request, const Route& route);
   Response build_request(http::request_parser<http::string_body>& parser, Request& out);
@@ -257,7 +257,7 @@ class Session {
 };
 
 Task<void> Session::reject(int status, const char* code, const char* message,
-                                const char* reason) {
+                           const char* reason) {
   server_.count_protocol_error(reason);
   Response r = Response::error(status, code, message);
   r.close_connection = true;
@@ -472,7 +472,7 @@ Task<Response> Session::dispatch(Request& request, const Route& route) {
 }
 
 Task<bool> Session::write(Response response, const Request* request,
-                               Clock::time_point started, const Route* route) {
+                          Clock::time_point started, const Route* route) {
   // Serialised by hand into a buffer the session reuses: one allocation-free writev-free
   // send on the hot path, where Beast's serializer showed up in profiles.
   const bool head = request && request->method == Method::head;

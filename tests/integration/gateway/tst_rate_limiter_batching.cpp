@@ -87,6 +87,18 @@ runtime::redis::RedisOptions options_for(int port) {
   return o;
 }
 
+// A real redis-server, an I/O loop of the test's own and the limiter on the pipelined
+// transport to that server (`registry` may be null: no decision counters).
+struct Rig {
+  Rig(FailureMode mode, prometheus::Registry* registry, runtime::Logger& logger)
+      : async(options_for(redis.port()), nullptr, runtime::system_clock()),
+        limiter(nullptr, mode, registry, logger, &async) {}
+  test::RedisServer redis;
+  LoopThread loop;
+  runtime::redis::AsyncRedis async;
+  RedisRateLimiter limiter;
+};
+
 }  // namespace
 
 class TestRateLimiterBatching : public QObject {
@@ -97,11 +109,9 @@ class TestRateLimiterBatching : public QObject {
 
  private slots:
   void oneBucketOneScriptRunSpringsDecisions() {
-    test::RedisServer redis;
-    LoopThread loop;
     prometheus::Registry registry;
-    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
-    RedisRateLimiter limiter(nullptr, FailureMode::open, &registry, logger, &async);
+    Rig rig(FailureMode::open, &registry, logger);
+    auto& [redis, loop, async, limiter] = rig;
 
     std::vector<Asked> asked(25, Asked{"alice", bucket(1, 10)});
     for (int i = 0; i < 3; ++i) asked.push_back({"bob", bucket(1, 10)});
@@ -132,11 +142,9 @@ class TestRateLimiterBatching : public QObject {
   // At most one run per bucket is out at a time: what is asked in later turns while it is out
   // gathers and goes as ONE next run when its answer is in, still in the order asked.
   void askedWhileARunIsOutGoAsTheNextRun() {
-    test::RedisServer redis;
-    LoopThread loop;
     prometheus::Registry registry;
-    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
-    RedisRateLimiter limiter(nullptr, FailureMode::open, &registry, logger, &async);
+    Rig rig(FailureMode::open, &registry, logger);
+    auto& [redis, loop, async, limiter] = rig;
     QCOMPARE(ask_in_one_turn(loop, limiter, {{"carol", bucket(1, 20)}})[0].decision.tokens_left, 19LL);
     const long long before = redis_calls(redis, "evalsha");
 
@@ -172,10 +180,8 @@ class TestRateLimiterBatching : public QObject {
   }
 
   void severalTokensPerRequest() {
-    test::RedisServer redis;
-    LoopThread loop;
-    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
-    RedisRateLimiter limiter(nullptr, FailureMode::open, nullptr, logger, &async);
+    Rig rig(FailureMode::open, nullptr, logger);
+    auto& [redis, loop, async, limiter] = rig;
     const auto got = ask_in_one_turn(loop, limiter, std::vector<Asked>(5, Asked{"carol", bucket(1, 10, 3)}));
     // 10 tokens, 3 each: three pass (7, 4, 1 left after each), two are refused (1 left).
     const std::vector<bool> allowed{true, true, true, false, false};
@@ -187,10 +193,8 @@ class TestRateLimiterBatching : public QObject {
   }
 
   void scriptFlushedBetweenTurnsIsLoadedAgain() {
-    test::RedisServer redis;
-    LoopThread loop;
-    runtime::redis::AsyncRedis async(options_for(redis.port()), nullptr, clock);
-    RedisRateLimiter limiter(nullptr, FailureMode::closed, nullptr, logger, &async);
+    Rig rig(FailureMode::closed, nullptr, logger);
+    auto& [redis, loop, async, limiter] = rig;
     QCOMPARE(ask_in_one_turn(loop, limiter, {{"dave", bucket(1, 10)}})[0].decision.tokens_left, 9LL);
     QCOMPARE(redis.query({"SCRIPT", "FLUSH"}), std::string("OK"));
     const auto got = ask_in_one_turn(loop, limiter, std::vector<Asked>(4, Asked{"dave", bucket(1, 10)}));
