@@ -254,6 +254,8 @@ class Session {
   std::string out_;  // response bytes being written
   bool idle_ = false;
   Clock::time_point idle_since_{};
+  const Clock::time_point connected_at_ = Clock::now();
+  int requests_served_ = 0;
 };
 
 Task<void> Session::reject(int status, const char* code, const char* message,
@@ -365,7 +367,11 @@ Task<void> Session::run() {
       response = Response::error(404, "not_found", "no route for " + std::string(request.path()),
                                  request.request_id);
     }
-    bool keep = parser.get().keep_alive() && !response.close_connection;
+    // Past nginx's keepalive_requests / keepalive_time the answer closes the connection, so a
+    // client behind a Service reconnects and may land on another replica.
+    ++requests_served_;
+    const bool recycle = requests_served_ >= opt.keepalive_requests || started - connected_at_ >= opt.keepalive_time;
+    bool keep = parser.get().keep_alive() && !response.close_connection && !recycle;
     response.close_connection = !keep;
     bool ok = co_await write(std::move(response), &request, started, route);
     thread_.metrics->add_in_flight(-1);
@@ -543,6 +549,7 @@ HttpServer::Impl::Impl(ServerOptions options, const Router& router, BoundedExecu
                                 .Register(metrics.registry())
                                 .Add({})) {
   if (options_.io_threads < 1) throw std::invalid_argument("io_threads must be at least 1");
+  if (options_.keepalive_requests < 1) throw std::invalid_argument("keepalive_requests must be at least 1");
   metrics.add_collectable(request_metrics_);
 }
 

@@ -2,7 +2,7 @@
 // the listener accepts on the first and hands connections round-robin to all of them, so a
 // connection's state is only ever touched by its own thread (no strands needed).
 //
-// Per connection: keep-alive; a header size limit (431) and a body size limit (413, also
+// Per connection: keep-alive (closed after keepalive_requests or keepalive_time); a header size limit (431) and a body size limit (413, also
 // answered before reading when the Content-Length announces it); a header read timeout (408:
 // a slow client cannot hold a connection); an idle keep-alive timeout (silent close, by one
 // sweep per I/O thread every idle_timeout/4, between 10 ms and 1 s, not a timer per wait); a cap
@@ -115,6 +115,14 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10'000};  // from the first byte to the end of headers
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connection with no request
+  // nginx's keepalive_requests and keepalive_time: the response to the keepalive_requests-th
+  // request of a connection, or to the first request that starts once the connection is
+  // keepalive_time old, says Connection: close. A client then opens a new connection, which a
+  // Service's kube-proxy may send to another pod: without this, a client that keeps one
+  // connection open talks to one replica forever (Kubernetes balances connections, not
+  // requests) and pods added by an autoscaler get no share of its traffic.
+  int keepalive_requests = 1000;
+  std::chrono::milliseconds keepalive_time{3'600'000};
   std::chrono::milliseconds handler_timeout{30'000}; // blocking/async handler must answer by then
   std::chrono::milliseconds write_timeout{30'000};
   int max_connections = 10'000;

@@ -20,6 +20,8 @@ ServiceSettings read_service_settings(Config& c, std::uint16_t default_port) {
   srv.header_timeout = c.duration("SERVER_HEADER_TIMEOUT", milliseconds(10'000), milliseconds(10), milliseconds(3'600'000), "time allowed from a request's first byte to the end of its headers (408 beyond)");
   srv.body_timeout = c.duration("SERVER_BODY_TIMEOUT", milliseconds(30'000), milliseconds(10), milliseconds(3'600'000), "time allowed to receive a request body (408 beyond)");
   srv.idle_timeout = c.duration("SERVER_IDLE_TIMEOUT", milliseconds(60'000), milliseconds(10), milliseconds(3'600'000), "keep-alive connection idle time before it is closed");
+  srv.keepalive_requests = static_cast<int>(c.integer("SERVER_KEEPALIVE_REQUESTS", 1000, 1, 1'000'000'000, "requests one keep-alive connection serves before the answer closes it (nginx keepalive_requests)"));
+  srv.keepalive_time = c.duration("SERVER_KEEPALIVE_TIME", milliseconds(3'600'000), milliseconds(1), milliseconds(86'400'000), "age of a keep-alive connection after which the next answer closes it, so a client behind a Service reconnects to any replica (nginx keepalive_time)");
   srv.handler_timeout = c.duration("SERVER_HANDLER_TIMEOUT", milliseconds(30'000), milliseconds(1), milliseconds(3'600'000), "time a handler may take before the request gets 503");
   srv.write_timeout = c.duration("SERVER_WRITE_TIMEOUT", milliseconds(30'000), milliseconds(10), milliseconds(3'600'000), "time allowed to send a response");
   srv.max_connections = static_cast<int>(c.integer("SERVER_MAX_CONNECTIONS", 10'000, 1, 1'000'000, "open connections beyond which new ones get 503"));

@@ -138,6 +138,42 @@ class TestHttpServer : public QObject {
     QVERIFY(c.closed_by_peer());
   }
 
+  // nginx's keepalive_requests: the third answer says Connection: close and the server closes.
+  void connectionClosesAfterKeepaliveRequests() {
+    ServerOptions o;
+    o.keepalive_requests = 3;
+    Fixture f(o);
+    RawConnection c(f.port);
+    for (int i = 1; i <= 3; ++i) {
+      c.send(get("/hello"));
+      auto r = c.read_response();
+      QVERIFY(r);
+      QCOMPARE(r->status, 200);
+      QCOMPARE(r->header("connection"), std::string(i < 3 ? "" : "close"));
+    }
+    QVERIFY(c.closed_by_peer());
+  }
+
+  // nginx's keepalive_time: requests keep the connection while it is young; the first one that
+  // starts after keepalive_time is answered, with Connection: close, and the connection ends.
+  void connectionClosesOnceOlderThanKeepaliveTime() {
+    ServerOptions o;
+    o.keepalive_time = 300ms;
+    Fixture f(o);
+    RawConnection c(f.port);
+    c.send(get("/hello"));
+    QCOMPARE(c.read_response()->header("connection"), std::string());
+    c.send(get("/hello"));
+    QCOMPARE(c.read_response()->header("connection"), std::string());
+    std::this_thread::sleep_for(400ms);
+    c.send(get("/api/items/9"));
+    auto r = c.read_response();
+    QVERIFY(r);
+    QCOMPARE(r->body, std::string("9"));  // answered, not refused
+    QCOMPARE(r->header("connection"), std::string("close"));
+    QVERIFY(c.closed_by_peer());
+  }
+
   void stalledHeaderGets408() {
     ServerOptions o;
     o.header_timeout = 200ms;
