@@ -165,6 +165,10 @@ void OrderService::start() {
 
 void OrderService::stop() {
   if (!parts_) return;
+  // The requests are drained by now; what remains is the writer's last flush and a sweep that
+  // may be in a query. When the cluster goes down PostgreSQL goes with us: fail those at once
+  // rather than retry connecting for the pool's 30 s (and be SIGKILLed at the grace period).
+  parts_->datasource.stop_retrying_connects();
   parts_->writer.stop();
   parts_->processor.stop();
 }

@@ -75,6 +75,12 @@ class Datasource {
   ConnectionPool& primary() { return *primary_; }
   ConnectionPool* replica() { return replica_.get(); }
   const MigrationResult& migration() const { return migration_; }
+  // For shutdown: neither pool waits any longer for a database it cannot reach
+  // (ConnectionPool::stop_retrying_connects).
+  void stop_retrying_connects() {
+    primary_->stop_retrying_connects();
+    if (replica_) replica_->stop_retrying_connects();
+  }
 
   ReplicaRouter::Routed read() { return router_->for_read(); }
   ReplicaRouter::Routed write() { return router_->for_write(); }

@@ -220,6 +220,12 @@ ConnectionPool::Lease ConnectionPool::acquire_now(std::chrono::milliseconds time
       ++counts_.creation_failures;
       last_error_ = error;
       available_.notify_one();  // the slot is free again
+      if (!retry_connects_) {
+        if (waiting) --pending_;
+        publish_locked();
+        throw DbError(DbErrorKind::connection_lost,
+                      "pool '" + options_.name + "' is shutting down and cannot connect: " + error);
+      }
       start_waiting();
       if (RealClock::now() >= deadline) break;
       // Do not hammer a server that refuses connections: pause before the next attempt.
@@ -255,6 +261,14 @@ void ConnectionPool::set_maximum_pool_size(int maximum) {
     publish_locked();
   }
   available_.notify_all();  // a larger maximum lets waiters open connections
+}
+
+void ConnectionPool::stop_retrying_connects() {
+  {
+    std::lock_guard lock(mutex_);
+    retry_connects_ = false;
+  }
+  available_.notify_all();  // a caller pausing between attempts gives up now
 }
 
 int ConnectionPool::min_idle_locked() const { return std::min(options_.minimum_idle, maximum_); }

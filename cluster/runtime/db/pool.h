@@ -149,6 +149,13 @@ class ConnectionPool {
   // Below minimum_idle the pool keeps at most `maximum` idle (HikariCP clamps minimumIdle to
   // maximumPoolSize the same way). Throws std::invalid_argument below 1.
   void set_maximum_pool_size(int maximum);
+
+  // For shutdown: from now on acquire() gives up at the first failed attempt to open a
+  // connection (DbError connection_lost) instead of retrying until connection_timeout. The
+  // database may be going away with the service, and a last flush or sweep must not hold the
+  // exit for the whole timeout. Idle connections, and waits for a leased one to come back, are
+  // unaffected.
+  void stop_retrying_connects();
   int maximum_pool_size() const;
   Dialect dialect() const;  // from the last connection made; sqlite until one exists
 
@@ -194,6 +201,7 @@ class ConnectionPool {
   int creating_ = 0;                       // slots reserved by connections being opened
   int pending_ = 0;
   bool closing_ = false;
+  bool retry_connects_ = true;
   bool dialect_known_ = false;
   Dialect dialect_ = Dialect::sqlite;
   std::string last_error_;                 // last connection failure; cleared on success

@@ -356,6 +356,45 @@ class TestConnectionPool : public QObject {
     QCOMPARE(pool.stats().idle, 1);
   }
 
+  // Shutdown with the database gone: a caller already retrying and the next one both give up at
+  // the first refused connection, not at connection_timeout; a connection that is there is
+  // still handed out.
+  void shutdownStopsRetryingUnreachableDatabase() {
+    auto o = options(2, 0);
+    o.connection_timeout = 20s;
+    ConnectionPool pool(o, factory(), clock_, &registry_, nullptr);
+    auto held = pool.acquire();
+    held.release();  // one idle connection stays usable
+    auto busy = pool.acquire();
+    faults_.refuse_connect = true;
+    const auto started = std::chrono::steady_clock::now();
+    std::atomic<bool> gave_up{false};
+    std::thread retrying([&] {
+      try {
+        pool.acquire();
+      } catch (const DbError& e) {
+        gave_up = e.kind() == DbErrorKind::connection_lost;
+      }
+    });
+    QTRY_COMPARE_WITH_TIMEOUT(pool.stats().pending, 1, 5000);  // retrying every 50 ms
+    pool.stop_retrying_connects();
+    retrying.join();
+    QVERIFY(gave_up);
+    try {
+      pool.acquire();
+      QFAIL("acquired without a server");
+    } catch (const DbError& e) {
+      QCOMPARE(e.kind(), DbErrorKind::connection_lost);
+      QVERIFY2(std::string(e.what()).find("shutting down") != std::string::npos, e.what());
+    }
+    QVERIFY(std::chrono::steady_clock::now() - started < 5s);
+    QCOMPARE(pool.stats().pending, 0);
+    QCOMPARE(metric("hikaricp_connections_timeout_total"), 0.0);
+    busy.release();
+    auto again = pool.acquire();  // the returned connection needs no new one
+    QVERIFY(again.valid());
+  }
+
   void backgroundHousekeeperFillsAndStopsWithThePool() {
     auto o = options(4, 2);
     o.background_housekeeping = true;
