@@ -13,7 +13,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools \
+      qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev qt6-tools-dev qt6-tools-dev-tools libqt6opengl6-dev \
       qt6-l10n-tools libgl-dev \
       libboost-dev prometheus-cpp-dev libpqxx-dev libpq-dev libhiredis-dev libsqlite3-dev libssl-dev \
       libjwt-dev nlohmann-json3-dev libyaml-cpp-dev libpugixml-dev libcli11-dev libspdlog-dev \
