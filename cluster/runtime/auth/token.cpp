@@ -268,9 +268,13 @@ struct TokenVerifier::Impl {
   // check. Bounded; an entry is used only while the token is within its validity.
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kPerShard = 1024;
+  struct TokenHash {  // transparent: a lookup hashes the request's view, no string is built
+    using is_transparent = void;
+    std::size_t operator()(std::string_view token) const noexcept { return std::hash<std::string_view>{}(token); }
+  };
   struct Shard {
     std::mutex mutex;
-    std::unordered_map<std::string, Identity> entries;
+    std::unordered_map<std::string, Identity, TokenHash, std::equal_to<>> entries;
   };
   mutable std::array<Shard, kShards> cache;
 
@@ -294,10 +298,11 @@ const KeySet& TokenVerifier::keys() const { return impl_->keys; }
 VerifyResult TokenVerifier::verify(std::string_view token) const {
   if (token.empty()) return impl_->fail(TokenError::missing);
   const auto now = system_clock::now();
-  auto& shard = impl_->cache[std::hash<std::string_view>{}(token) % Impl::kShards];
+  // The shard from the hash's high bits: the map buckets by the low ones.
+  auto& shard = impl_->cache[(Impl::TokenHash{}(token) >> 56) % Impl::kShards];
   {
     std::lock_guard lock(shard.mutex);
-    const auto it = shard.entries.find(std::string(token));
+    const auto it = shard.entries.find(token);
     if (it != shard.entries.end()) {
       if (now < it->second.expires_at + impl_->leeway) return VerifyResult{it->second, TokenError::missing};
       shard.entries.erase(it);
