@@ -1,12 +1,15 @@
 // The whole local cluster as a user meets it: `mambogo-cluster up` (embedded profile) runs
 // packaging/kubernetes, and kubectl and the official Python client work against it unchanged —
 // get, scale, delete a pod (a replacement becomes Ready), a rolling update seen step by step,
-// logs, top, watch — the shop answers through the gateway's Service, the HPA follows CPU load
+// logs, top, watch — the shop answers through the gateway's Service, every replica of a scaled
+// service gets traffic over kept-alive connections, the HPA follows CPU load
 // as Kubernetes' formula says, chaos acts and recovers, and `down` leaves no process behind.
 #include <QtTest>
 
 #include <cmath>
+#include <map>
 #include <set>
+#include <sstream>
 
 #include "cluster_process.h"
 #include "raw_http.h"
@@ -103,6 +106,42 @@ class ClusterLocalTest : public QObject {
           return count_ready(pods) == 3 && !pod_names(pods).count(victim);
         },
         60'000));
+  }
+
+  // Kubernetes balances connections, not requests, and the gateway keeps its connection to
+  // product-service open: without the services' keepalive_time (10 s in the manifests) each
+  // gateway pod would stay on the product pod its first connection landed on, and of three
+  // replicas one would get nothing. Within ~25 s of steady traffic every replica serves some.
+  void every_replica_gets_traffic_on_kept_alive_connections() {
+    const json pods = cluster_->kubectl_json({"get", "pods", "-l", "app=product-service"});
+    QCOMPARE(count_ready(pods), 3);
+    auto served = [](const std::string& pod_ip) {
+      const auto r = mambogo::test::http_request(pod_ip, 8080, "GET", "/metrics");
+      double total = 0;
+      if (!r) return total;
+      std::istringstream lines(r->body);
+      for (std::string line; std::getline(lines, line);)
+        if (line.rfind("http_server_requests_seconds_count{", 0) == 0 && line.find("uri=\"/api/products\"") != std::string::npos)
+          total += std::stod(line.substr(line.rfind(' ') + 1));
+      return total;
+    };
+    std::map<std::string, double> before;
+    for (const auto& pod : pods["items"]) before[pod["status"].value("podIP", "")] = served(pod["status"].value("podIP", ""));
+    const auto [ip, port] = service_address(*cluster_, "gateway");
+    // Distinct queries, so the gateway's response cache answers none of them itself.
+    int sent = 0;
+    std::map<std::string, double> gained;
+    const bool all_served = LocalCluster::eventually(
+        [&] {
+          for (int i = 0; i < 20; ++i) {
+            const auto r = mambogo::test::http_request(ip, port, "GET", "/api/products?size=1&spread=" + std::to_string(++sent));
+            if (!r || r->status != 200) return false;
+          }
+          for (const auto& [pod_ip, count] : before) gained[pod_ip] = served(pod_ip) - count;
+          return std::all_of(gained.begin(), gained.end(), [](const auto& g) { return g.second > 0; });
+        },
+        40'000);
+    QVERIFY2(all_served, qPrintable(QString::fromStdString(json(gained).dump()) + " after " + QString::number(sent) + " requests"));
     QVERIFY(cluster_->kubectl({"scale", "deploy/product-service", "--replicas=1"}).ok());
   }
 
