@@ -1,5 +1,7 @@
 #include "runtime/db/sqlite_connection.h"
 
+#include <charconv>
+
 #include <sqlite3.h>
 
 #include "runtime/db/db_error.h"
@@ -45,6 +47,7 @@ struct Statement {
 std::string sqlite_placeholders(std::string_view sql) {
   std::string out;
   out.reserve(sql.size());
+  unsigned long highest = 0;  // the largest parameter number assigned so far
   for (std::size_t i = 0; i < sql.size(); ++i) {
     const char c = sql[i];
     if (c == '\'' || c == '"') {  // copy the quoted run; '' and "" escape themselves
@@ -58,7 +61,22 @@ std::string sqlite_placeholders(std::string_view sql) {
       out.append(sql.substr(i, stop - i));
       i = stop - 1;
     } else if (c == '$' && i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') {
-      out.push_back('?');
+      std::size_t end = i + 1;
+      while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
+      const std::string_view digits = sql.substr(i + 1, end - i - 1);
+      unsigned long n = 0;
+      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+      // A bare `?` is "the largest number so far + 1". SQLite codes each *numbered* parameter
+      // with a linear search for its name, which made a 4,500-parameter INSERT quadratic (82%
+      // of product-service's seeding); in-order parameters, the usual case, go bare.
+      if (ec == std::errc{} && ptr == digits.data() + digits.size() && n == highest + 1) {
+        out.push_back('?');
+      } else {
+        out.push_back('?');
+        out.append(digits);
+      }
+      if (ec == std::errc{}) highest = std::max(highest, n);
+      i = end - 1;
     } else {
       out.push_back(c);
     }

@@ -59,7 +59,8 @@ class SqliteConnection final : public Connection {
 // A factory for ConnectionPool: every call opens a new connection to the same file.
 ConnectionFactory sqlite_factory(SqliteOptions options);
 
-// `$1` -> `?1`, outside string literals, quoted identifiers and comments. Exposed for tests.
+// `$N` -> `?` when N is one more than the largest number so far (SQLite's own rule for a bare
+// `?`), else `?N`; outside string literals, quoted identifiers and comments. Exposed for tests.
 std::string sqlite_placeholders(std::string_view sql);
 
 }  // namespace mambogo::db

@@ -18,14 +18,16 @@ class TestSqliteConnection : public QObject {
   void rewritesDollarPlaceholdersOutsideLiterals_data() {
     QTest::addColumn<QString>("sql");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("plain") << "SELECT $1, $2" << "SELECT ?1, ?2";
+    // In order: bare `?` (SQLite numbers it largest-so-far + 1); otherwise the number stays.
+    QTest::newRow("plain") << "SELECT $1, $2" << "SELECT ?, ?";
     QTest::newRow("out of order") << "UPDATE t SET a = $2 WHERE id = $1" << "UPDATE t SET a = ?2 WHERE id = ?1";
+    QTest::newRow("repeated") << "SELECT $1, $2, $1, $3" << "SELECT ?, ?, ?1, ?";
     QTest::newRow("two digits") << "VALUES ($10)" << "VALUES (?10)";
-    QTest::newRow("string literal") << "SELECT '$1', $1" << "SELECT '$1', ?1";
+    QTest::newRow("string literal") << "SELECT '$1', $1" << "SELECT '$1', ?";
     QTest::newRow("escaped quote") << "SELECT 'it''s $1', $2" << "SELECT 'it''s $1', ?2";
-    QTest::newRow("quoted identifier") << "SELECT \"$1\" FROM t WHERE a=$1" << "SELECT \"$1\" FROM t WHERE a=?1";
-    QTest::newRow("comment") << "SELECT $1 -- $2\n, $3" << "SELECT ?1 -- $2\n, ?3";
-    QTest::newRow("lone dollar") << "SELECT '$' || $1" << "SELECT '$' || ?1";
+    QTest::newRow("quoted identifier") << "SELECT \"$1\" FROM t WHERE a=$1" << "SELECT \"$1\" FROM t WHERE a=?";
+    QTest::newRow("comment") << "SELECT $1 -- $2\n, $3" << "SELECT ? -- $2\n, ?3";
+    QTest::newRow("lone dollar") << "SELECT '$' || $1" << "SELECT '$' || ?";
   }
   void rewritesDollarPlaceholdersOutsideLiterals() {
     QFETCH(QString, sql);
@@ -100,6 +102,37 @@ class TestSqliteConnection : public QObject {
     }));
     QCOMPARE(c.query("SELECT group_concat(v) FROM t")[0].text(0), std::string("2"));
     QVERIFY_THROWS_EXCEPTION(DbError, c.commit());
+  }
+
+  // Bare and numbered placeholders mixed as the rewrite makes them still bind by number, and a
+  // 4,500-parameter INSERT (product-service's seeding batch) lands every row.
+  void placeholdersBindByNumberInAnyOrder() {
+    SqliteConnection c({path()});
+    Params abc;
+    for (const char* v : {"a", "b", "c"}) abc.emplace_back(std::string(v));
+    const Result r = c.query("SELECT $1, $2, $1, $3, $2", abc);
+    QCOMPARE(r[0].text(0), std::string("a"));
+    QCOMPARE(r[0].text(1), std::string("b"));
+    QCOMPARE(r[0].text(2), std::string("a"));
+    QCOMPARE(r[0].text(3), std::string("c"));
+    QCOMPARE(r[0].text(4), std::string("b"));
+    abc.resize(2);
+    QCOMPARE(c.query("SELECT $2 || $1", abc)[0].text(0), std::string("ba"));
+    c.execute("CREATE TABLE wide (a INTEGER, b INTEGER, c INTEGER)");
+    std::string sql = "INSERT INTO wide VALUES ";
+    Params params;
+    for (int row = 0; row < 1500; ++row) {
+      sql += row ? ",(" : "(";
+      for (int col = 1; col <= 3; ++col) {
+        sql += "$" + std::to_string(params.size() + 1) + (col < 3 ? "," : ")");
+        params.emplace_back(std::in_place_type<std::int64_t>, row * 3 + col);
+      }
+    }
+    c.execute(sql, params);
+    const Result sums = c.query("SELECT COUNT(*), SUM(a), SUM(c) - SUM(b) FROM wide");
+    QCOMPARE(sums[0].integer(0), std::optional<std::int64_t>(1500));
+    QCOMPARE(sums[0].integer(1), std::optional<std::int64_t>(3 * (1499 * 1500 / 2) + 1500));
+    QCOMPARE(sums[0].integer(2), std::optional<std::int64_t>(1500));
   }
 
   void wrongParameterCountIsAnError() {
