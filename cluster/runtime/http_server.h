@@ -2,11 +2,12 @@
 // the listener accepts on the first and hands connections round-robin to all of them, so a
 // connection's state is only ever touched by its own thread (no strands needed).
 //
-// Per connection: keep-alive (closed after keepalive_requests or keepalive_time); a header size limit (431) and a body size limit (413, also
-// answered before reading when the Content-Length announces it); a header read timeout (408:
-// a slow client cannot hold a connection); an idle keep-alive timeout (silent close, by one
-// sweep per I/O thread every idle_timeout/4, between 10 ms and 1 s, not a timer per wait); a cap
-// on open connections (503 and close); ambiguous framing refused (400, see framing.h).
+// Per connection: keep-alive (closed after keepalive_requests or keepalive_time); a header
+// size limit (431) and a body size limit (413, also answered before reading when the
+// Content-Length announces it); a header read timeout (408: a slow client cannot hold a
+// connection); an idle keep-alive timeout (silent close, by one sweep per I/O thread every
+// idle_timeout/4, between 10 ms and 1 s, not a timer per wait); a cap on open connections (503
+// and close); ambiguous framing refused (400, see framing.h).
 // Per request: X-Request-Id taken or generated and echoed; route, dispatch (I/O thread,
 // bounded executor or async responder) and a handler deadline (503); the histogram
 // http_server_requests_seconds{method,uri,status,outcome} with the route *template* as uri;

@@ -65,17 +65,13 @@ std::string sqlite_placeholders(std::string_view sql) {
       while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
       const std::string_view digits = sql.substr(i + 1, end - i - 1);
       unsigned long n = 0;
-      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+      const bool parsed = std::from_chars(digits.data(), digits.data() + digits.size(), n).ec == std::errc{};
       // A bare `?` is "the largest number so far + 1". SQLite codes each *numbered* parameter
       // with a linear search for its name, which made a 4,500-parameter INSERT quadratic (82%
       // of product-service's seeding); in-order parameters, the usual case, go bare.
-      if (ec == std::errc{} && ptr == digits.data() + digits.size() && n == highest + 1) {
-        out.push_back('?');
-      } else {
-        out.push_back('?');
-        out.append(digits);
-      }
-      if (ec == std::errc{}) highest = std::max(highest, n);
+      out.push_back('?');
+      if (!parsed || n != highest + 1) out.append(digits);
+      if (parsed) highest = std::max(highest, n);
       i = end - 1;
     } else {
       out.push_back(c);
