@@ -519,6 +519,7 @@ void Gateway::attempt(const std::shared_ptr<Exchange>& ex) {
   out.timeout = route.spec.timeout;
   const bool own_conditionals = route.spec.cache && cache_on_.load() && ex->request.method == Method::get;
   std::string forwarded_for;
+  out.headers.reserve(ex->request.headers.size() + 4);
   for (const Header& h : ex->request.headers) {
     if (hop_by_hop(h.name) || iequals(h.name, "X-Request-Id") || iequals(h.name, "X-Forwarded-Proto") ||
         iequals(h.name, "X-Forwarded-Host"))
@@ -577,6 +578,7 @@ void Gateway::on_upstream_result(const std::shared_ptr<Exchange>& ex, UpstreamAn
   response.status = r.response.status;
   response.content_type = r.response.content_type;
   response.body = std::move(r.response.body);
+  response.headers.reserve(r.response.headers.size() + ex->extra_headers.size() + 1);
   for (Header& h : r.response.headers) {
     if (hop_by_hop(h.name) || iequals(h.name, "Content-Type") || iequals(h.name, "Date") ||
         iequals(h.name, "X-Request-Id"))
@@ -608,7 +610,10 @@ prometheus::Counter& Gateway::request_counter(RouteState& route, int status) {
 }
 
 void Gateway::finish(const std::shared_ptr<Exchange>& ex, Response response) {
-  for (auto& h : ex->extra_headers) response.headers.push_back(h);
+  // Taken, not copied: the exchange ends here (a retry never gets past a finish).
+  response.headers.reserve(response.headers.size() + ex->extra_headers.size() + 1);
+  for (auto& h : ex->extra_headers) response.headers.push_back(std::move(h));
+  ex->extra_headers.clear();
   if (!ex->cache_state.empty()) response.headers.push_back({"X-Gateway-Cache", ex->cache_state});
   const int status = response.status;
   request_counter(*ex->route, status).Increment();

@@ -98,30 +98,31 @@ Router& Router::add_async(Method method, std::string pattern, AsyncHandler handl
 RouteMatch Router::match(Method method, std::string_view path) const {
   RouteMatch result;
   std::vector<std::pair<std::string, std::string>> params;
-  const Route* best = nullptr;
-  const Route* head_fallback = nullptr;
-  std::vector<std::pair<std::string, std::string>> best_params, fallback_params;
-  for (const auto& route : routes_) {
-    if (!matches(*route, path, params)) continue;
-    if (route->method == method) {
-      if (!best || more_specific(*route, *best)) best = route.get(), best_params = params;
-    } else if (method == Method::head && route->method == Method::get) {
-      if (!head_fallback || more_specific(*route, *head_fallback))
-        head_fallback = route.get(), fallback_params = params;
-    } else {
-      if (!result.allow.empty()) result.allow += ", ";
-      result.allow += to_string(route->method);
+  // The most specific route of one method whose template matches the path.
+  const auto best_of = [&](Method m) -> const Route* {
+    const Route* best = nullptr;
+    for (const auto& route : routes_) {
+      if (route->method != m || !matches(*route, path, params)) continue;
+      if (!best || more_specific(*route, *best)) best = route.get(), result.params = params;
     }
-  }
-  if (!best && head_fallback) best = head_fallback, best_params = std::move(fallback_params);
+    return best;
+  };
+  const Route* best = best_of(method);
+  if (!best && method == Method::head) best = best_of(Method::get);  // HEAD is served as GET
   if (best) {
     result.outcome = RouteMatch::Outcome::found;
     result.route = best;
-    result.params = std::move(best_params);
-    result.allow.clear();
-  } else if (!result.allow.empty()) {
-    result.outcome = RouteMatch::Outcome::method_not_allowed;
+    return result;
   }
+  // No route for this method: the path's other methods make the 405's Allow header. Built only
+  // here, not on every request (a gateway route is registered for every method).
+  result.params.clear();
+  for (const auto& route : routes_) {
+    if (!matches(*route, path, params)) continue;
+    if (!result.allow.empty()) result.allow += ", ";
+    result.allow += to_string(route->method);
+  }
+  if (!result.allow.empty()) result.outcome = RouteMatch::Outcome::method_not_allowed;
   return result;
 }
 

@@ -121,7 +121,14 @@ class Results {
 // script says for each request: answer, close without a word, or close mid-response.
 class ScriptedServer {
  public:
-  enum class Act { respond, close_silently, respond_partially };
+  enum class Act {
+    respond,
+    close_silently,
+    respond_partially,
+    respond_after_interim,     // a 100 Continue, then (separately written) the answer
+    respond_with_huge_header,  // an 8 KiB header line
+    respond_malformed,         // a status line that is not HTTP
+  };
   using Script = std::function<Act(int connection, int request_on_connection)>;
 
   explicit ScriptedServer(Script script) : script_(std::move(script)) {
@@ -184,6 +191,15 @@ class ScriptedServer {
         case Act::respond: write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"); break;
         case Act::close_silently: return;
         case Act::respond_partially: write_all(fd, "HTTP/1.1 200 OK\r\nContent-Le"); return;
+        case Act::respond_after_interim:
+          write_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+          break;
+        case Act::respond_with_huge_header:
+          write_all(fd, "HTTP/1.1 200 OK\r\nX-Big: " + std::string(8192, 'b') + "\r\nContent-Length: 2\r\n\r\nok");
+          return;
+        case Act::respond_malformed: write_all(fd, "HTTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok"); return;
       }
     }
   }
@@ -309,6 +325,8 @@ class TestHttpClient : public QObject {
   void retriesOnceOnStaleKeepAlive();
   void givesUpAfterOneRetry();
   void doesNotRetryAfterPartialResponse();
+  void skipsInterimResponses();
+  void refusesOversizedOrMalformedResponseHeaders();
   void metricsReflectPool();
   void shutdownCompletesEverythingWithShuttingDown();
   void callOnIoThreadThrows();
@@ -629,6 +647,32 @@ void TestHttpClient::doesNotRetryAfterPartialResponse() {
   QCOMPARE(r.error, ClientError::connection_closed);
   QCOMPARE(upstream.stats().retries, std::uint64_t{0});
   QCOMPARE(server.requests(), 2);
+}
+
+void TestHttpClient::skipsInterimResponses() {
+  ScriptedServer server([](int, int) { return ScriptedServer::Act::respond_after_interim; });
+  HttpClient client({}, nullptr);
+  Upstream& upstream = client.upstream(upstream_to(server.port()));
+  for (int i = 0; i < 2; ++i) {  // and the connection stays usable after it
+    ClientResult r = client.call(upstream, get("/a"));
+    QVERIFY2(r.ok(), r.message.c_str());
+    QCOMPARE(r.response.status, 200);
+    QCOMPARE(r.response.body, std::string("ok"));
+  }
+  QCOMPARE(server.connections(), 1);
+}
+
+void TestHttpClient::refusesOversizedOrMalformedResponseHeaders() {
+  using Act = ScriptedServer::Act;
+  for (Act act : {Act::respond_with_huge_header, Act::respond_malformed}) {
+    ScriptedServer server([act](int, int) { return act; });
+    HttpClient client({}, nullptr);
+    UpstreamOptions options = upstream_to(server.port());
+    options.max_response_header_bytes = 4096;
+    ClientResult r = client.call(client.upstream(options), get("/a"));
+    QCOMPARE(r.error, ClientError::protocol_error);
+    QVERIFY2(!r.message.empty(), "the error says what was wrong");
+  }
 }
 
 void TestHttpClient::metricsReflectPool() {

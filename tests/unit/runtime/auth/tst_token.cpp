@@ -75,6 +75,28 @@ class TstToken : public QObject {
     QVERIFY(!result.identity->token_id.empty());
   }
 
+  // The verifier remembers tokens it has checked. A forged token that reuses a good one's
+  // signature (the part the cache hashes) with other claims must still be checked in full.
+  void cached_token_does_not_vouch_for_a_forgery_with_its_signature() {
+    TokenVerifier verifier(hs_keys());
+    const json header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "hs1"}};
+    const std::string good = hand_signed(header, claims_for("alice"), kSecret);
+    QVERIFY(verifier.verify(good));
+    QVERIFY(verifier.verify(good));  // now from the cache
+
+    json forged_claims = claims_for("mallory");
+    forged_claims["roles"] = {"admin"};
+    const std::string signature = good.substr(good.rfind('.'));
+    const std::string forged =
+        b64url(header.dump()) + "." + b64url(forged_claims.dump()) + signature;
+    const auto refused = verifier.verify(forged);
+    QVERIFY(!refused);
+    QCOMPARE(refused.error, TokenError::bad_signature);
+    const auto again = verifier.verify(good);  // and the good one is still known as itself
+    QVERIFY(again);
+    QCOMPARE(again.identity->subject, std::string("alice"));
+  }
+
   void rs256_round_trip_and_rotation_by_kid() {
     const KeySet generated = KeySet::generate();
     TokenIssuer issuer(generated);
