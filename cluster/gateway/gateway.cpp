@@ -411,16 +411,14 @@ void Gateway::handle(RouteState& route, Request& in, Responder responder) {
   const bool read = request.method == Method::get || request.method == Method::head;
   const bool anonymous_ok = access == Access::public_ ||
                             (access == Access::public_read && read && settings_.public_products);
-  Response denied;
-  if (anonymous_ok) {
-    if (request.header("Authorization")) {  // presented: it must be valid
-      ex->identity = auth::authenticate(deps_.verifier, request, denied);
-      if (!ex->identity) return finish(ex, std::move(denied));
+  if (!anonymous_ok || request.header("Authorization")) {  // required, or presented: it must be valid
+    auth::VerifyResult verified = deps_.verifier.verify(request);
+    if (!verified) return finish(ex, auth::unauthorized(verified, request));
+    if (!anonymous_ok) {
+      const std::string_view role = access == Access::admin ? auth::kRoleAdmin : auth::kRoleUser;
+      if (!verified.identity->has_role(role)) return finish(ex, auth::forbidden(role, request));
     }
-  } else {
-    const std::string_view role = access == Access::admin ? auth::kRoleAdmin : auth::kRoleUser;
-    ex->identity = auth::require_role(deps_.verifier, request, role, denied);
-    if (!ex->identity) return finish(ex, std::move(denied));
+    ex->identity = std::move(verified.identity);
   }
   rate_limit_then_continue(ex);
 }
@@ -574,17 +572,13 @@ void Gateway::on_upstream_result(const std::shared_ptr<Exchange>& ex, UpstreamAn
   }
   if (!r.ok()) return finish(ex, transport_error_response(r, ex->request));
 
-  Response response;
-  response.status = r.response.status;
-  response.content_type = r.response.content_type;
-  response.body = std::move(r.response.body);
-  response.headers.reserve(r.response.headers.size() + ex->extra_headers.size() + 1);
-  for (Header& h : r.response.headers) {
-    if (hop_by_hop(h.name) || iequals(h.name, "Content-Type") || iequals(h.name, "Date") ||
-        iequals(h.name, "X-Request-Id"))
-      continue;
-    response.headers.push_back(std::move(h));
-  }
+  // The service's answer is passed on as it is, less what this hop writes itself.
+  Response response = std::move(r.response);
+  response.close_connection = false;  // the service's connection, not the client's
+  std::erase_if(response.headers, [](const Header& h) {
+    return hop_by_hop(h.name) || iequals(h.name, "Content-Type") || iequals(h.name, "Date") ||
+           iequals(h.name, "X-Request-Id");
+  });
   if (ex->cache_state == "MISS") {
     const std::string user = ex->identity ? ex->identity->subject : std::string();
     const std::string etag = cache_->store(ex->request, user, response);

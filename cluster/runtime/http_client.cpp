@@ -557,8 +557,9 @@ Task<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
 
   auto& res = parser->get();
   out.status = res.result_int();
-  out.content_type = std::string(res[http::field::content_type]);
+  out.content_type.assign(res[http::field::content_type]);
   out.headers.clear();
+  out.headers.reserve(static_cast<std::size_t>(std::distance(res.begin(), res.end())));
   for (const auto& f : res) out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
   out.body = std::move(res.body());
   out.close_connection = !res.keep_alive();

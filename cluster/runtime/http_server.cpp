@@ -208,7 +208,9 @@ class Session {
                    const Route* route);
   Task<void> reject(int status, const char* code, const char* message, const char* reason);
   Task<Response> dispatch(Request& request, const Route& route);
-  Response build_request(http::request_parser<http::string_body>& parser, Request& out);
+  // Fills `out` from the parsed header; the answer to send instead when the request must be
+  // refused before routing.
+  std::optional<Response> build_request(http::request_parser<http::string_body>& parser, Request& out);
 
   HttpServer::Impl& server_;
   IoThread& thread_;
@@ -319,9 +321,8 @@ Task<void> Session::run() {
     }
 
     Request request;
-    Response early = build_request(parser, request);
-    if (early.status != 0) {
-      co_await write(std::move(early), &request, started, nullptr);
+    if (std::optional<Response> refused = build_request(parser, request)) {
+      co_await write(std::move(*refused), &request, started, nullptr);
       break;
     }
 
@@ -383,7 +384,7 @@ Task<void> Session::run() {
 
 // Fills `out` from the parsed header. Returns a response with status != 0 when the request
 // must be refused before its body is read.
-Response Session::build_request(http::request_parser<http::string_body>& parser, Request& out) {
+std::optional<Response> Session::build_request(http::request_parser<http::string_body>& parser, Request& out) {
   const auto& header = parser.get();
   out.method_token = std::string(header.method_string());
   out.method = parse_method(out.method_token);
@@ -395,8 +396,7 @@ Response Session::build_request(http::request_parser<http::string_body>& parser,
   out.request_id = id && acceptable_request_id(*id) ? std::string(*id) : thread_.new_request_id();
   out.remote_address = remote_address_;
 
-  Response refuse;
-  refuse.status = 0;
+  std::optional<Response> refuse;
   if (auto why = check_framing(out.headers)) {
     server_.count_protocol_error("ambiguous_framing");
     refuse = Response::error(400, "bad_request", "ambiguous request framing: " + *why,
@@ -410,7 +410,7 @@ Response Session::build_request(http::request_parser<http::string_body>& parser,
     refuse = Response::error(413, "payload_too_large", "request body exceeds the limit",
                              out.request_id);
   }
-  if (refuse.status != 0) refuse.close_connection = true;
+  if (refuse) refuse->close_connection = true;
   return refuse;
 }
 

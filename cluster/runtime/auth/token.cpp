@@ -498,18 +498,28 @@ KeySet read_key_set(Config& config) {
   return set;
 }
 
-std::optional<Identity> authenticate(const TokenVerifier& verifier, const Request& request, Response& denied) {
-  VerifyResult result = verifier.verify(request);
-  if (result) return std::move(result.identity);
-  const std::string_view why = to_string(result.error);
-  denied = Response::error(401, "unauthorized",
-                           result.error == TokenError::missing ? "a bearer token is required"
-                                                               : "the bearer token is not valid: " + std::string(why),
-                           request.request_id);
-  denied.headers.push_back({"WWW-Authenticate", result.error == TokenError::missing
+Response unauthorized(const VerifyResult& refused, const Request& request) {
+  const std::string_view why = to_string(refused.error);
+  Response denied = Response::error(401, "unauthorized",
+                                    refused.error == TokenError::missing
+                                        ? "a bearer token is required"
+                                        : "the bearer token is not valid: " + std::string(why),
+                                    request.request_id);
+  denied.headers.push_back({"WWW-Authenticate", refused.error == TokenError::missing
                                                     ? std::string("Bearer realm=\"mambogo\"")
                                                     : "Bearer realm=\"mambogo\", error=\"invalid_token\", error_description=\"" +
                                                           std::string(why) + "\""});
+  return denied;
+}
+
+Response forbidden(std::string_view role, const Request& request) {
+  return Response::error(403, "forbidden", "this needs the " + std::string(role) + " role", request.request_id);
+}
+
+std::optional<Identity> authenticate(const TokenVerifier& verifier, const Request& request, Response& denied) {
+  VerifyResult result = verifier.verify(request);
+  if (result) return std::move(result.identity);
+  denied = unauthorized(result, request);
   return std::nullopt;
 }
 
@@ -518,7 +528,7 @@ std::optional<Identity> require_role(const TokenVerifier& verifier, const Reques
   auto identity = authenticate(verifier, request, denied);
   if (!identity) return std::nullopt;
   if (!identity->has_role(role)) {
-    denied = Response::error(403, "forbidden", "this needs the " + std::string(role) + " role", request.request_id);
+    denied = forbidden(role, request);
     return std::nullopt;
   }
   return identity;

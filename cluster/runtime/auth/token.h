@@ -156,6 +156,10 @@ KeySet read_key_set(Config& config);
 // error="invalid_token", error_description=...) / 403 response (role missing) in `denied`.
 std::optional<Identity> authenticate(const TokenVerifier& verifier, const Request& request,
                                      Response& denied);
+// The two answers themselves, for a caller that verifies on its own (the gateway: no Response
+// is built on the path of a request that passes).
+Response unauthorized(const VerifyResult& refused, const Request& request);
+Response forbidden(std::string_view role, const Request& request);
 std::optional<Identity> require_role(const TokenVerifier& verifier, const Request& request,
                                      std::string_view role, Response& denied);
 

@@ -39,7 +39,9 @@
 # BENCH_WORKERS ("1": gateway/backend I/O threads, nginx workers, HAProxy threads), BENCH_WARMUP
 # (1s; 0 disables), BENCH_KEEP_TMP=1 keeps configs, logs and raw wrk output, BENCH_GATEWAY_ENV
 # extra VAR=value settings for the gateway (e.g. "GATEWAY_RATELIMIT_ENABLED=false" to price one
-# feature), BENCH_PIN (1; 0: no CPU pinning, see above).
+# feature), BENCH_PIN (1; 0: no CPU pinning, see above), BENCH_BARE (1: also run "gw-bare", the
+# same gateway binary on a public route with no rate limit and no breaker, so the table shows what
+# the proxy core costs and what auth + rate limiting + breaker add to it; 0 skips it).
 set -u -o pipefail
 
 readonly SKIP=77
@@ -50,6 +52,7 @@ THREADS=${BENCH_THREADS:-1}
 WORKERS=${BENCH_WORKERS:-1}
 WARMUP=${BENCH_WARMUP:-1s}
 PIN=${BENCH_PIN:-1}
+BARE=${BENCH_BARE:-1}
 
 log() { printf '[bench] %s\n' "$*"; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -159,6 +162,21 @@ if [[ " ${BENCH_GATEWAY_ENV:-} " != *GATEWAY_RATELIMIT_ENABLED=false* ]]; then
     || die "gateway: the rate limiter is not answering (X-RateLimit-Remaining missing)"
 fi
 
+if [[ "$BARE" == 1 ]]; then
+  cat >"$TMP/routes-bare.json" <<JSON
+{"routes": [{"id": "hello", "paths": ["/hello"], "service": "demo", "access": "public",
+             "rateLimit": {"enabled": false}, "circuitBreaker": {"enabled": false}}]}
+JSON
+  AUTH_KEYS_FILE="$TMP/keys.json" GATEWAY_ROUTES_FILE="$TMP/routes-bare.json" \
+    DEMO_URL="http://127.0.0.1:$DEMO_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
+    SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" GATEWAY_CLIENT_IO_THREADS="$WORKERS" \
+    ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s "${PROXY_ON[@]}" env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
+    >"$TMP/gateway-bare.log" 2>&1 &
+  PIDS+=($!); BARE_PORT=$(started_port "$TMP/gateway-bare.log" "$!" "mambogo-gateway (bare)")
+  BARE_PID=$!
+  check_ok "$BARE_PORT" gw-bare
+fi
+
 NGINX_PORT=$(free_port) || die "no free port"
 mkdir -p "$TMP/nginx/logs" "$TMP/nginx/tmp"
 cat >"$TMP/nginx/nginx.conf" <<CONF
@@ -194,6 +212,7 @@ NGINX_PID=$!
 check_ok "$NGINX_PORT" nginx
 
 SERVERS="gateway nginx"
+[[ "$BARE" == 1 ]] && SERVERS="gateway gw-bare nginx"
 if [[ -n "$HAPROXY" ]]; then
   HAPROXY_PORT=$(free_port) || die "no free port"
   cat >"$TMP/haproxy.cfg" <<CONF
@@ -218,7 +237,7 @@ CONF
   PIDS+=($!); wait_port "$HAPROXY_PORT" "$!" haproxy
   HAPROXY_PID=$!
   check_ok "$HAPROXY_PORT" haproxy
-  SERVERS="gateway nginx haproxy"
+  SERVERS="$SERVERS haproxy"
 fi
 
 # ---- wrk -------------------------------------------------------------------------------------
@@ -256,12 +275,12 @@ cpu_ticks() {
   done
   echo "$sum"
 }
-pid_of() { case $1 in gateway) echo "$GATEWAY_PID" ;; nginx) echo "$NGINX_PID" ;; haproxy) echo "$HAPROXY_PID" ;; esac; }
+pid_of() { case $1 in gateway) echo "$GATEWAY_PID" ;; gw-bare) echo "$BARE_PID" ;; nginx) echo "$NGINX_PID" ;; haproxy) echo "$HAPROXY_PID" ;; esac; }
 HZ=$(getconf CLK_TCK)
 # us_per_request <ticks> <req/s> <duration>: CPU microseconds per request.
 us_per_request() { awk -v t="$1" -v r="$2" -v d="${3%s}" -v hz="$HZ" 'BEGIN { printf "%.1f", (r > 0 ? t / hz * 1e6 / (r * d) : 0) }'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-port_of() { case $1 in gateway) echo "$GATEWAY_PORT" ;; nginx) echo "$NGINX_PORT" ;; haproxy) echo "$HAPROXY_PORT" ;; esac; }
+port_of() { case $1 in gateway) echo "$GATEWAY_PORT" ;; gw-bare) echo "$BARE_PORT" ;; nginx) echo "$NGINX_PORT" ;; haproxy) echo "$HAPROXY_PORT" ;; esac; }
 
 log "gateway: $GATEWAY (auth RS256 + Redis rate limit + breaker), backend: mambogo-demo /hello"
 log "nginx:   $("$NGINX" -v 2>&1 | head -1)"
@@ -299,6 +318,12 @@ for s in $SERVERS; do
     "$(median <<<"${R_CPU[$s]}")" "${ERRORS[$s]}"
 done
 echo "(CPU us/req: the proxy process alone, median; the gateway's Redis adds $(median <<<"$R_REDIS") us/req in redis-server)"
+if [[ " $SERVERS " == *" gw-bare "* ]]; then
+  awk -v a="${M_RPS[gateway]}" -v b="${M_RPS[gw-bare]}" -v n="${M_RPS[nginx]}" \
+      -v ca="$(median <<<"${R_CPU[gateway]}")" -v cb="$(median <<<"${R_CPU[gw-bare]}")" -v cr="$(median <<<"$R_REDIS")" 'BEGIN {
+    printf "(gw-bare: the same gateway on a public route, no rate limit, no breaker: its core is %.3fx nginx;\n", b / n
+    printf " with auth + rate limit + breaker on it keeps %.2fx of that, at +%.1f us/req in the gateway and +%s in Redis)\n", a / b, ca - cb, cr }'
+fi
 echo
 for ref in nginx haproxy; do
   [[ " $SERVERS " == *" $ref "* ]] || { echo "gateway/haproxy: skipped (HAProxy not installed)"; continue; }
