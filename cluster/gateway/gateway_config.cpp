@@ -51,25 +51,43 @@ void read_discovery(runtime::Config& c, GatewaySettings& s) {
   const std::string mode = c.choice("GATEWAY_DISCOVERY", "static", {"static", "kubernetes"},
                                     "where service endpoints come from");
   s.kubernetes = mode == "kubernetes";
-  const std::string api = c.string("GATEWAY_KUBE_API_URL", "http://127.0.0.1:8001",
-                                   "Kubernetes API server (http://; use kubectl proxy for https)");
-  s.kube.namespace_name = c.string("GATEWAY_KUBE_NAMESPACE", "default", "namespace of the Endpoints");
-  s.kube.port_name = c.string("GATEWAY_KUBE_PORT_NAME", "", "endpoint port name (empty: the first)");
-  const std::string token_file = c.string("GATEWAY_KUBE_TOKEN_FILE", "", "bearer token file for the API server");
-  if (auto hp = parse_http_url(api)) {
-    s.kube.api_host = hp->first;
-    s.kube.api_port = hp->second;
-  } else {
-    c.report_invalid("GATEWAY_KUBE_API_URL", api, "http://host:port");
+  // In a pod, client-go's in-cluster defaults (rest.InClusterConfig): the API server at
+  // KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT over https, verified with the service
+  // account's CA, called with its token (re-read at every connection: Kubernetes rotates it),
+  // in its namespace. Outside a pod: `kubectl proxy` on its default address.
+  const std::string service_host = c.string("KUBERNETES_SERVICE_HOST", "", "set by Kubernetes in every pod: the API server's Service IP");
+  const std::string service_port = c.string("KUBERNETES_SERVICE_PORT", "443", "set by Kubernetes in every pod: the API server's port");
+  const bool in_cluster = !service_host.empty();
+  const std::string account = c.string("GATEWAY_KUBE_SERVICEACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount",
+                                       "the mounted service account (token, ca.crt, namespace) used in a pod");
+  const std::string host = service_host.find(':') != std::string::npos ? "[" + service_host + "]" : service_host;
+  const std::string api = c.string("GATEWAY_KUBE_API_URL",
+                                   in_cluster ? "https://" + host + ":" + service_port : "http://127.0.0.1:8001",
+                                   "Kubernetes API server, http:// or https:// (in a pod: the in-cluster address)");
+  std::string account_namespace;
+  if (in_cluster) {
+    std::ifstream in(account + "/namespace");
+    std::getline(in, account_namespace);
   }
-  if (!token_file.empty()) {
-    std::ifstream in(token_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    s.kube.bearer_token = text.str();
-    while (!s.kube.bearer_token.empty() && std::isspace(static_cast<unsigned char>(s.kube.bearer_token.back())))
-      s.kube.bearer_token.pop_back();
-    if (!in) c.report_invalid("GATEWAY_KUBE_TOKEN_FILE", token_file, "a readable file");
+  s.kube.namespace_name = c.string("GATEWAY_KUBE_NAMESPACE", account_namespace.empty() ? "default" : account_namespace,
+                                   "namespace of the Endpoints (in a pod: the service account's)");
+  s.kube.port_name = c.string("GATEWAY_KUBE_PORT_NAME", "", "endpoint port name (empty: the first)");
+  s.kube.token_file = c.string("GATEWAY_KUBE_TOKEN_FILE", in_cluster ? account + "/token" : "",
+                               "bearer token file for the API server, re-read at every connection");
+  s.kube.ca_file = c.string("GATEWAY_KUBE_CA_FILE", in_cluster ? account + "/ca.crt" : "",
+                            "CA bundle to verify an https API server with (empty: the system's)");
+  if (auto url = parse_api_server_url(api)) {
+    s.kube.tls = url->tls;
+    s.kube.api_host = url->host;
+    s.kube.api_port = url->port;
+  } else {
+    c.report_invalid("GATEWAY_KUBE_API_URL", api, "http://host[:port] or https://host[:port]");
+  }
+  if (s.kubernetes) {  // checked up front: a missing file is a configuration error, not a retry loop
+    if (!s.kube.token_file.empty() && !std::ifstream(s.kube.token_file))
+      c.report_invalid("GATEWAY_KUBE_TOKEN_FILE", s.kube.token_file, "a readable file");
+    if (!s.kube.ca_file.empty() && !std::ifstream(s.kube.ca_file))
+      c.report_invalid("GATEWAY_KUBE_CA_FILE", s.kube.ca_file, "a readable PEM file");
   }
   const std::map<std::string, std::string> defaults{{"product-service", "http://127.0.0.1:8081"},
                                                     {"cart-service", "http://127.0.0.1:8082"},

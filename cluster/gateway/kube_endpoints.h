@@ -1,6 +1,6 @@
 // Service discovery from the Kubernetes Endpoints API (core/v1), list then watch, as client-go's
-// informers do, so it works against kube-apiserver (through `kubectl proxy`, or directly over
-// plain HTTP) and the local control plane (mambogo-cluster) alike:
+// informers do, so it works against kube-apiserver (from a pod over https with the service
+// account, or through `kubectl proxy`) and the local control plane (mambogo-cluster) alike:
 //
 //   list   GET /api/v1/namespaces/NS/endpoints/NAME
 //          200: the Endpoints object (its metadata.resourceVersion is remembered); 404: none yet
@@ -15,8 +15,13 @@
 // The addresses are subsets[].addresses[].ip (notReadyAddresses are left out) with the port
 // named `port_name` (or the subset's first port when port_name is empty).
 //
-// Requests carry `Authorization: Bearer <token>` when a token is configured.
-// Only http:// is spoken; for an HTTPS API server run `kubectl proxy` and point at it.
+// Requests carry `Authorization: Bearer <token>` when a token is configured; a token file is
+// read again for every connection (Kubernetes rotates a pod's bound service-account token).
+// Transport: plain http://, or https:// with the server's certificate verified against ca_file
+// (or the system's CAs when none is given) and its name or IP checked, as client-go does; a
+// server that fails verification is never spoken to (the list fails, logged with OpenSSL's
+// reason, and retried with the backoff). In a pod, the gateway's configuration defaults to
+// client-go's in-cluster setup (see gateway_config.cpp).
 //
 // Ownership/threads: start() runs one thread that owns the connection; on_change runs on it
 // (it must not block for long). stop() (and the destructor) interrupts a blocked read and
@@ -28,6 +33,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,7 +53,10 @@ namespace mambogo::gateway {
 struct KubeWatchOptions {
   std::string api_host = "127.0.0.1";
   std::uint16_t api_port = 8001;
+  bool tls = false;         // https
+  std::string ca_file;      // https: the CA bundle to verify the server with; empty: the system's
   std::string bearer_token;
+  std::string token_file;   // when set, the token is read from it at every connection
   std::string namespace_name = "default";
   std::string endpoints_name;  // the Service's name, e.g. product-service
   std::string port_name;       // empty: the first port of each subset
@@ -58,6 +67,15 @@ struct KubeWatchOptions {
 
 // Parses "http://host:port" into host/port (port defaults to 80); nullopt when malformed.
 std::optional<std::pair<std::string, std::uint16_t>> parse_http_url(const std::string& url);
+
+// An API server's address: "http://host[:port]" (80) or "https://host[:port]" (443); an IPv6
+// host in brackets. nullopt when malformed (a path, another scheme, a bad port).
+struct ApiServerUrl {
+  bool tls = false;
+  std::string host;  // without brackets
+  std::uint16_t port = 0;
+};
+std::optional<ApiServerUrl> parse_api_server_url(const std::string& url);
 
 // The ready addresses of an Endpoints object (see above), in the object's order.
 std::vector<EndpointAddress> endpoint_addresses(const nlohmann::json& endpoints,
@@ -97,6 +115,9 @@ class KubeEndpointsWatcher {
   const KubeWatchOptions options_;
   const OnChange on_change_;
   runtime::Logger& logger_;
+  struct Tls;                  // the OpenSSL client context for https
+  std::unique_ptr<Tls> tls_;   // set by start() when options_.tls
+  std::string tls_error_;      // why the context could not be made (then every list fails)
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> synced_{false};

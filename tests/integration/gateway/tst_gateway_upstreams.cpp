@@ -1,7 +1,8 @@
 // The gateway process against several real upstream servers: circuit breaker opening on a
 // failing service and closing after recovery, outlier ejection and return, fairness of each
 // balancing policy, retries (idempotent only), per-endpoint overflow, timeouts, and endpoints
-// discovered from a (fake, but protocol-true) Kubernetes API server: list, then watch events.
+// discovered from a (fake, but protocol-true) Kubernetes API server: list, then watch events;
+// and from mambogo-cluster's own API server over TLS with the in-cluster configuration a pod has.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,7 +10,12 @@
 #include <future>
 #include <mutex>
 
+#include <QTemporaryDir>
+
+#include "apiserver/api_server.h"
+#include "apiserver/tls.h"
 #include "gateway_harness.h"
+#include "store/store.h"
 
 using namespace gwtest;
 
@@ -152,6 +158,47 @@ nlohmann::json endpoints_object(const std::vector<TestUpstream*>& ups, int versi
           {"metadata", {{"name", "product-service"}, {"namespace", "default"}, {"resourceVersion", std::to_string(version)}}},
           {"subsets", subsets}};
 }
+
+void write_text(const QString& path, const std::string& text) {
+  QFile f(path);
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write(text.data(), static_cast<qint64>(text.size()));
+}
+
+// What Kubernetes mounts into a pod: the service account's token, the cluster CA, its namespace.
+QString service_account_dir(const QTemporaryDir& dir, const QString& name, const std::string& token,
+                            const QString& ca_file) {
+  const QString account = dir.filePath(name);
+  QDir().mkpath(account);
+  write_text(account + "/token", token + "\n");
+  write_text(account + "/namespace", "shop");
+  QFile::copy(ca_file, account + "/ca.crt");
+  return account;
+}
+
+// mambogo-cluster's API server, in process, over TLS with a bearer token.
+struct TlsApiServer {
+  explicit TlsApiServer(const QTemporaryDir& dir, const std::string& token) {
+    const std::string tls = dir.filePath("tls").toStdString();
+    mambogo::sim::generate_tls(tls);
+    ca_file = QString::fromStdString(tls + "/ca.crt");
+    mambogo::sim::ApiServerOptions options;
+    options.tls = mambogo::sim::TlsFiles{tls + "/server.crt", tls + "/server.key"};
+    options.bearer_token = token;
+    api = std::make_unique<mambogo::sim::ApiServer>(store, nullptr, options);
+    api->start();
+    api->apply({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "shop"}}}});
+  }
+  // The product-service Endpoints object in namespace shop, created or replaced.
+  void set_endpoints(const std::vector<TestUpstream*>& ups) {
+    nlohmann::json object = endpoints_object(ups, 0);
+    object["metadata"] = {{"name", "product-service"}, {"namespace", "shop"}};
+    api->apply(object);
+  }
+  mambogo::sim::Store store;
+  std::unique_ptr<mambogo::sim::ApiServer> api;
+  QString ca_file;
+};
 
 }  // namespace
 
@@ -327,6 +374,64 @@ class TestGatewayUpstreams : public QObject {
     QCOMPARE(body_json(gw.get("/api/products/x"))["error"].get<std::string>(), std::string("no_healthy_upstream"));
     api.push("ADDED", endpoints_object({&a, &b}, 13));
     QVERIFY(eventually([&] { return server_of() == "a"; }));
+  }
+
+  // In a pod the gateway finds the API server as client-go does: KUBERNETES_SERVICE_HOST/PORT,
+  // https verified with the service account's CA, its token, its namespace. Here against
+  // mambogo-cluster's own API server, with Endpoints objects applied to it as a controller would.
+  void endpointsComeFromTheApiServerOverTlsInCluster() {
+    QTemporaryDir dir;
+    TlsApiServer server(dir, "sa-token");
+    TestUpstream a("a"), b("b");
+    server.set_endpoints({&a});
+    GatewayProcess gw(with(all_services(b, *keys),  // static URLs name b: unused in kubernetes mode
+                           {{"GATEWAY_DISCOVERY", "kubernetes"},
+                            {"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+                            {"KUBERNETES_SERVICE_PORT", QString::number(server.api->port())},
+                            {"GATEWAY_KUBE_SERVICEACCOUNT_DIR", service_account_dir(dir, "sa", "sa-token", server.ca_file)},
+                            {"GATEWAY_KUBE_PORT_NAME", "http"}}));
+    QVERIFY2(gw.wait_started() > 0, gw.output.constData());
+    auto server_of = [&] {
+      auto r = gw.get("/api/products/p1?cc=no-store");
+      return r && r->status == 200 ? body_json(r)["server"].get<std::string>() : std::to_string(r ? r->status : 0);
+    };
+    QVERIFY2(eventually([&] { return server_of() == "a"; }), gw.drain_output().constData());
+    server.set_endpoints({&b});  // the watch delivers the change
+    QVERIFY2(eventually([&] { return server_of() == "b"; }), gw.drain_output().constData());
+    const auto health = body_json(gw.get("/health")).dump();
+    QVERIFY2(health.find("\"discovery\":\"kubernetes\"") != std::string::npos, health.c_str());
+  }
+
+  // A server whose certificate the CA did not sign, or a wrong token, is not trusted: no
+  // endpoints (503 no_healthy_upstream), /health DEGRADED, and the log says why.
+  void anApiServerThatFailsVerificationOrAuthenticationIsNotUsed() {
+    QTemporaryDir dir, other;
+    TlsApiServer server(dir, "sa-token");
+    TestUpstream a("a");
+    server.set_endpoints({&a});
+    mambogo::sim::generate_tls(other.filePath("tls").toStdString());  // another cluster's CA
+    struct Case {
+      QString account;
+      const char* logged;
+    };
+    const Case cases[] = {
+        {service_account_dir(dir, "foreign-ca", "sa-token", other.filePath("tls/ca.crt")), "certificate verify failed"},
+        {service_account_dir(dir, "bad-token", "not-the-token", server.ca_file), "\"status\":401"},
+    };
+    for (const Case& c : cases) {
+      GatewayProcess gw(with(all_services(a, *keys), {{"GATEWAY_DISCOVERY", "kubernetes"},
+                                                      {"KUBERNETES_SERVICE_HOST", "127.0.0.1"},
+                                                      {"KUBERNETES_SERVICE_PORT", QString::number(server.api->port())},
+                                                      {"GATEWAY_KUBE_SERVICEACCOUNT_DIR", c.account},
+                                                      {"GATEWAY_KUBE_PORT_NAME", "http"}}));
+      QVERIFY2(gw.wait_started() > 0, gw.output.constData());
+      QVERIFY2(eventually([&] { return gw.drain_output().contains(c.logged); }), gw.output.constData());
+      auto r = gw.get("/api/products/p1");
+      QCOMPARE(r->status, 503);
+      QCOMPARE(body_json(r)["error"].get<std::string>(), std::string("no_healthy_upstream"));
+      const auto health = body_json(gw.get("/health")).dump();
+      QVERIFY2(health.find("DEGRADED") != std::string::npos, health.c_str());
+    }
   }
 };
 

@@ -129,6 +129,37 @@ class TestRouteTable : public QObject {
     QVERIFY(parse_endpoint_list("http://h:1/path").empty());
   }
 
+  void apiServerUrlsParse_data() {
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<bool>("tls");
+    QTest::addColumn<QString>("host");  // empty: refused
+    QTest::addColumn<int>("port");
+    QTest::newRow("kubectl proxy") << "http://127.0.0.1:8001" << false << "127.0.0.1" << 8001;
+    QTest::newRow("https default port") << "https://kubernetes.default.svc" << true << "kubernetes.default.svc" << 443;
+    QTest::newRow("https with port") << "https://10.96.0.1:6443/" << true << "10.96.0.1" << 6443;
+    QTest::newRow("IPv6 in brackets") << "https://[fd00::1]:443" << true << "fd00::1" << 443;
+    QTest::newRow("IPv6 without port") << "https://[fd00::1]" << true << "fd00::1" << 443;
+    QTest::newRow("IPv6 bare") << "https://fd00::1:443" << false << "" << 0;
+    QTest::newRow("other scheme") << "ftp://x:1" << false << "" << 0;
+    QTest::newRow("no scheme") << "10.96.0.1:443" << false << "" << 0;
+    QTest::newRow("a path") << "https://x/api" << false << "" << 0;
+    QTest::newRow("port 0") << "https://x:0" << false << "" << 0;
+    QTest::newRow("empty port") << "https://x:" << false << "" << 0;
+    QTest::newRow("no host") << "https://:443" << false << "" << 0;
+  }
+  void apiServerUrlsParse() {
+    QFETCH(QString, url);
+    QFETCH(bool, tls);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    auto parsed = parse_api_server_url(url.toStdString());
+    QCOMPARE(parsed.has_value(), !host.isEmpty());
+    if (!parsed) return;
+    QCOMPARE(parsed->tls, tls);
+    QCOMPARE(QString::fromStdString(parsed->host), host);
+    QCOMPARE(int(parsed->port), port);
+  }
+
   void endpointsObjectsGiveReadyAddressesWithTheNamedPort() {
     auto object = q("{'kind': 'Endpoints', 'subsets': [" "{'addresses': [{'ip': '10.1.0.1'}, {'ip': '10.1.0.2'}], 'notReadyAddresses': [{'ip': '10.1.0.3'}]," "'ports': [{'name': 'metrics', 'port': 9090}, {'name': 'http', 'port': 8080}]}]}");
     auto named = endpoint_addresses(object, "http");
