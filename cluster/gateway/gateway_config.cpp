@@ -58,7 +58,9 @@ void read_discovery(runtime::Config& c, GatewaySettings& s) {
   const std::string service_host = c.string("KUBERNETES_SERVICE_HOST", "", "set by Kubernetes in every pod: the API server's Service IP");
   const std::string service_port = c.string("KUBERNETES_SERVICE_PORT", "443", "set by Kubernetes in every pod: the API server's port");
   const bool in_cluster = !service_host.empty();
-  const std::string account = c.string("GATEWAY_KUBE_SERVICEACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount",
+  const std::string mounts = c.string("MAMBOGO_MOUNTS", "", "set by mambogo-cluster: where the pod's volumes are on the host");
+  const std::string account = c.string("GATEWAY_KUBE_SERVICEACCOUNT_DIR",
+                                       runtime::mounted_path("/var/run/secrets/kubernetes.io/serviceaccount", mounts),
                                        "the mounted service account (token, ca.crt, namespace) used in a pod");
   const std::string host = service_host.find(':') != std::string::npos ? "[" + service_host + "]" : service_host;
   const std::string api = c.string("GATEWAY_KUBE_API_URL",

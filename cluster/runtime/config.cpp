@@ -229,4 +229,23 @@ void Config::finish() const {
   throw ConfigError(msg);
 }
 
+std::string mounted_path(const std::string& container_path, const std::string& mounts) {
+  std::string best_inside, best_host;
+  std::istringstream lines(mounts);
+  for (std::string line; std::getline(lines, line);) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    std::string inside = line.substr(0, eq);
+    while (inside.size() > 1 && inside.back() == '/') inside.pop_back();
+    const bool covers = container_path == inside ||
+                        (container_path.starts_with(inside) && (inside == "/" || container_path[inside.size()] == '/'));
+    if (covers && inside.size() > best_inside.size()) {
+      best_inside = std::move(inside);
+      best_host = line.substr(eq + 1);
+    }
+  }
+  if (best_inside.empty()) return container_path;
+  return best_inside == "/" ? best_host + container_path : best_host + container_path.substr(best_inside.size());
+}
+
 }  // namespace mambogo::runtime

@@ -67,4 +67,10 @@ class Config {
   bool help_requested_ = false;
 };
 
+// Where a path inside the container really is. Under mambogo-cluster a pod's volumes are host
+// directories and the kubelet lists them in MAMBOGO_MOUNTS, one "<mountPath>=<host path>" a
+// line; a path under a mountPath (the longest that matches) is moved to its host directory.
+// Elsewhere (mounts empty, or no mount covers the path) the path is returned as it is.
+std::string mounted_path(const std::string& container_path, const std::string& mounts);
+
 }  // namespace mambogo::runtime

@@ -222,6 +222,7 @@ void ControlPlane::start() {
   api.service_network = s.options.ip_prefix + ".2.";
   s.api = std::make_unique<ApiServer>(*s.store, s.kubelet.get(), api);
   s.api->start();  // first: a taken port fails before anything runs
+  s.kubelet->set_in_cluster_api({"127.0.0.1", s.api->port(), s.token, s.dir("tls") / "ca.crt"});
 
   Controllers::Options controllers;
   controllers.hpa.sync_period = s.options.hpa_sync_period;

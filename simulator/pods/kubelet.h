@@ -21,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -60,6 +61,19 @@ struct KubeletOptions {
   std::filesystem::path cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "mambogo";  // cgroup under each hierarchy holding the pods'
   bool record_events = true;         // core/v1 Events (Started, Killing, BackOff, Unhealthy, ...)
+  // The API server as pods see it, wired as kubelet wires it: KUBERNETES_SERVICE_HOST and
+  // KUBERNETES_SERVICE_PORT in every container's environment and, unless the pod says
+  // automountServiceAccountToken: false, a service-account volume at
+  // /var/run/secrets/kubernetes.io/serviceaccount with token, ca.crt and namespace (so a
+  // program using client-go's in-cluster configuration finds the API). port 0: none.
+  // mambogo-cluster has one identity: every pod's token is the cluster's own bearer token
+  // (no per-ServiceAccount tokens; RBAC objects are stored, not enforced).
+  struct InClusterApi {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string token;
+    std::filesystem::path ca_file;
+  } in_cluster_api;
 };
 
 class Kubelet : public NodeBackend {
@@ -71,6 +85,9 @@ class Kubelet : public NodeBackend {
   Kubelet& operator=(const Kubelet&) = delete;
 
   void start();
+  // Before start(): the API server's address is known only once it listens, after the kubelet
+  // it serves logs and usage from was made.
+  void set_in_cluster_api(KubeletOptions::InClusterApi api) { options_.in_cluster_api = std::move(api); }
   // Terminates every pod gracefully (SIGTERM, grace capped by stop_grace_max, SIGKILL); pod
   // objects stay in the store so a restarted Kubelet runs them again.
   void stop();

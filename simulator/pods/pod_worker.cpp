@@ -402,6 +402,27 @@ void PodWorker::start_due_containers() {
       start_container(*c);
 }
 
+// The service-account volume kubelet mounts into every container of a pod that does not opt out
+// (see KubeletOptions::in_cluster_api), unless the container mounts something there itself.
+void PodWorker::add_service_account(Container& c) {
+  static const std::string kPath = "/var/run/secrets/kubernetes.io/serviceaccount";
+  const auto& api = ctx_.options.in_cluster_api;
+  if (api.port == 0) return;
+  const Json& spec = pod_.contains("spec") ? pod_["spec"] : Json::object();
+  if (const auto it = spec.find("automountServiceAccountToken"); it != spec.end() && it->is_boolean() && !it->get<bool>())
+    return;
+  for (const auto& [inside, host] : c.mounts)
+    if (inside == kPath) return;
+  const fs::path dir = pod_dir_ / "serviceaccount";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::ofstream(dir / "token", std::ios::trunc) << api.token;
+  std::ofstream(dir / "namespace", std::ios::trunc) << ns_;
+  fs::copy_file(api.ca_file, dir / "ca.crt", fs::copy_options::overwrite_existing, ec);
+  fs::permissions(dir / "token", fs::perms::owner_read | fs::perms::owner_write, ec);
+  c.mounts.emplace_back(kPath, dir.string());
+}
+
 fs::path PodWorker::volume_dir(const Json& mount, std::string& error) {
   const std::string name = str(mount, "name");
   const Json volumes = pod_["spec"].value("volumes", Json::array());
@@ -515,6 +536,8 @@ void PodWorker::start_container(Container& c) {
     c.mounts.emplace_back(str(m, "mountPath"), dir.string());
   }
 
+  add_service_account(c);
+
   EnvSources sources;
   // The name first: `map[name_of(x)] = std::move(x)` moves x into operator='s by-value
   // parameter before the key is computed (C++17 sequences the right operand first).
@@ -531,6 +554,13 @@ void PodWorker::start_container(Container& c) {
   sources.node_cpu_cores = ctx_.cpu_cores;
   sources.node_memory_bytes = static_cast<std::int64_t>(ctx_.memory_bytes);
   sources.base = {{"PATH", ctx_.path_env}, {"HOSTNAME", name_}, {"HOME", ctx_.home_env}};
+  if (const auto& api = ctx_.options.in_cluster_api; api.port != 0) {  // as kubelet's service env
+    const std::string port = std::to_string(api.port);
+    sources.base.emplace_back("KUBERNETES_SERVICE_HOST", api.host);
+    sources.base.emplace_back("KUBERNETES_SERVICE_PORT", port);
+    sources.base.emplace_back("KUBERNETES_SERVICE_PORT_HTTPS", port);
+    sources.base.emplace_back("KUBERNETES_PORT", "tcp://" + api.host + ":" + port);
+  }
   sources.image_env = entry->env;
   try {
     c.env = container_env(pod_, c.spec, sources);

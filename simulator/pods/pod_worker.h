@@ -94,6 +94,7 @@ class PodWorker {
   Json build_status();
   void event(const std::string& type, const std::string& reason, const std::string& message);
   std::filesystem::path volume_dir(const Json& volume_mount, std::string& error);
+  void add_service_account(Container& c);
   std::filesystem::path pod_dir() const { return pod_dir_; }
   void cleanup();
   void refresh_snapshot();

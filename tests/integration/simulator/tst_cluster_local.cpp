@@ -36,6 +36,18 @@ std::set<std::string> pod_names(const json& pods) {
 }
 
 // "host:port" of a Service's cluster IP and first port.
+// GET /api/products answered so far by the product-service pod at pod_ip (its own metrics).
+double products_served(const std::string& pod_ip) {
+  const auto r = mambogo::test::http_request(pod_ip, 8080, "GET", "/metrics");
+  double total = 0;
+  if (!r) return total;
+  std::istringstream lines(r->body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("http_server_requests_seconds_count{", 0) == 0 && line.find("uri=\"/api/products\"") != std::string::npos)
+      total += std::stod(line.substr(line.rfind(' ') + 1));
+  return total;
+}
+
 std::pair<std::string, int> service_address(const LocalCluster& cluster, const QString& name) {
   const json svc = cluster.kubectl_json({"get", "svc", name});
   return {svc["spec"].value("clusterIP", ""), svc["spec"]["ports"][0].value("port", 0)};
@@ -115,16 +127,7 @@ class ClusterLocalTest : public QObject {
   void every_replica_gets_traffic_on_kept_alive_connections() {
     const json pods = cluster_->kubectl_json({"get", "pods", "-l", "app=product-service"});
     QCOMPARE(count_ready(pods), 3);
-    auto served = [](const std::string& pod_ip) {
-      const auto r = mambogo::test::http_request(pod_ip, 8080, "GET", "/metrics");
-      double total = 0;
-      if (!r) return total;
-      std::istringstream lines(r->body);
-      for (std::string line; std::getline(lines, line);)
-        if (line.rfind("http_server_requests_seconds_count{", 0) == 0 && line.find("uri=\"/api/products\"") != std::string::npos)
-          total += std::stod(line.substr(line.rfind(' ') + 1));
-      return total;
-    };
+    const auto served = products_served;
     std::map<std::string, double> before;
     for (const auto& pod : pods["items"]) before[pod["status"].value("podIP", "")] = served(pod["status"].value("podIP", ""));
     const auto [ip, port] = service_address(*cluster_, "gateway");
@@ -142,6 +145,53 @@ class ClusterLocalTest : public QObject {
         },
         40'000);
     QVERIFY2(all_served, qPrintable(QString::fromStdString(json(gained).dump()) + " after " + QString::number(sent) + " requests"));
+    QVERIFY(cluster_->kubectl({"scale", "deploy/product-service", "--replicas=1"}).ok());
+  }
+
+  // Every pod gets what kubelet gives it (KUBERNETES_SERVICE_HOST/PORT, a service-account volume
+  // with token, ca.crt, namespace), so the gateway switched to kubernetes discovery finds the
+  // API server as in a real cluster, over TLS, and balances per request over product-service's
+  // ready pods: 90 requests spread evenly at once, where kube-proxy keeps a connection on a pod.
+  void gateway_discovers_pods_through_the_api_server() {
+    QVERIFY(cluster_->kubectl({"scale", "deploy/product-service", "--replicas=3"}).ok());
+    QVERIFY(LocalCluster::eventually(
+        [&] { return count_ready(cluster_->kubectl_json({"get", "pods", "-l", "app=product-service"})) == 3; }, 60'000));
+    auto r = cluster_->kubectl({"set", "env", "deploy/gateway", "GATEWAY_DISCOVERY=kubernetes"});
+    QVERIFY2(r.ok(), qPrintable(r.err));
+    r = cluster_->kubectl({"rollout", "status", "deploy/gateway", "--timeout=90s"}, 120'000);
+    QVERIFY2(r.ok(), qPrintable(r.out + r.err));
+    const json gateways = cluster_->kubectl_json({"get", "pods", "-l", "app=gateway"});
+    for (const auto& pod : gateways["items"]) {
+      if (pod["metadata"].contains("deletionTimestamp")) continue;
+      const std::string ip = pod["status"].value("podIP", "");
+      QVERIFY2(LocalCluster::eventually(
+                   [&] {
+                     const auto h = mambogo::test::http_request(ip, 8080, "GET", "/health");
+                     return h && h->body.find("\"discovery\":\"kubernetes\"") != std::string::npos &&
+                            h->body.find("\"healthy\":3") != std::string::npos;
+                   },
+                   30'000),
+               qPrintable(QString::fromStdString(ip + ": " + [&] {
+                 const auto h = mambogo::test::http_request(ip, 8080, "GET", "/health");
+                 return h ? h->body : std::string("no answer");
+               }())));
+    }
+    const json products = cluster_->kubectl_json({"get", "pods", "-l", "app=product-service"});
+    std::map<std::string, double> before, gained;
+    for (const auto& pod : products["items"]) before[pod["status"].value("podIP", "")] = products_served(pod["status"].value("podIP", ""));
+    const auto [ip, port] = service_address(*cluster_, "gateway");
+    for (int i = 0; i < 90; ++i) {
+      const auto answer = mambogo::test::http_request(ip, port, "GET", "/api/products?size=1&even=" + std::to_string(i));
+      QVERIFY(answer && answer->status == 200);
+    }
+    for (const auto& [pod_ip, count] : before) gained[pod_ip] = products_served(pod_ip) - count;
+    for (const auto& [pod_ip, n] : gained)
+      QVERIFY2(n >= 18, qPrintable(QString::fromStdString(json(gained).dump())));  // 30 each when exact
+
+    r = cluster_->kubectl({"set", "env", "deploy/gateway", "GATEWAY_DISCOVERY=static"});
+    QVERIFY2(r.ok(), qPrintable(r.err));
+    r = cluster_->kubectl({"rollout", "status", "deploy/gateway", "--timeout=90s"}, 120'000);
+    QVERIFY2(r.ok(), qPrintable(r.out + r.err));
     QVERIFY(cluster_->kubectl({"scale", "deploy/product-service", "--replicas=1"}).ok());
   }
 

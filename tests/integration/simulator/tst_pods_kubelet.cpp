@@ -5,6 +5,8 @@
 
 #include <signal.h>
 
+#include <fstream>
+
 using namespace podtest;
 
 class KubeletTest : public QObject {
@@ -269,6 +271,36 @@ class KubeletTest : public QObject {
     c.store.remove({"pods", "default", "db-0"});
     QVERIFY(wait_for([&] { return !std::filesystem::exists(pod_dir); }));
     QVERIFY(std::filesystem::exists(claim / "sub" / "state"));
+  }
+
+  // As kubelet does: the API server's address in every container's environment, and the service
+  // account (token, CA, namespace) at its well-known path, found through MAMBOGO_MOUNTS; a pod
+  // that opts out (automountServiceAccountToken: false) gets the address but no credentials.
+  void podsGetTheInClusterApiAndTheServiceAccount() {
+    Cluster c;
+    const std::filesystem::path ca = c.options.state_dir / "ca.crt";
+    std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n";
+    c.options.in_cluster_api = {"127.0.0.1", 6443, "cluster-token", ca};
+    c.start();
+    const std::string script =
+        "env; account=$(printf '%s\\n' \"$MAMBOGO_MOUNTS\" | sed -n 's|^/var/run/secrets/kubernetes.io/serviceaccount=||p'); "
+        "echo \"token=$(cat $account/token 2>/dev/null) ns=$(cat $account/namespace 2>/dev/null)\"; sleep 1000";
+    c.create_pod("with", Json::array({sh_container(script)}));
+    c.create_pod("without", Json::array({sh_container(script)}), {{"automountServiceAccountToken", false}});
+    for (const std::string name : {"with", "without"}) {
+      QVERIFY2(wait_for([&] { return c.phase(name) == "Running"; }), c.dump(name).c_str());
+      const auto log = *c.kubelet->log_file("default", name, "main", false);
+      QVERIFY2(wait_for([&] { return read_text(log).find("token=") != std::string::npos; }), c.dump(name).c_str());
+      const std::string text = read_text(log);
+      QVERIFY2(text.find("KUBERNETES_SERVICE_HOST=127.0.0.1\n") != std::string::npos, text.c_str());
+      QVERIFY(text.find("KUBERNETES_SERVICE_PORT=6443\n") != std::string::npos);
+      if (name == "with") {
+        QVERIFY2(text.find("token=cluster-token ns=default\n") != std::string::npos, text.c_str());
+      } else {
+        QVERIFY2(text.find("token= ns=\n") != std::string::npos, text.c_str());
+        QVERIFY(text.find("/var/run/secrets/kubernetes.io/serviceaccount=") == std::string::npos);
+      }
+    }
   }
 
   void unknownImageWaitsWithErrImagePull() {

@@ -105,6 +105,22 @@ class TestConfig : public QObject {
     for (const char* v : {"SERVER_PORT", "--server-port", "EXECUTOR_QUEUE_CAPACITY", "SHUTDOWN_GRACE"})
       QVERIFY2(usage.contains(v), v);
   }
+
+  // Under mambogo-cluster a well-known container path (the service account's) is found where the
+  // kubelet put the volume; elsewhere it stays as it is.
+  void mountedPathsFollowTheKubeletsMounts() {
+    const std::string mounts =
+        "/etc/mambogo/auth=/state/pods/p/volumes/keys\n"
+        "/var/run/secrets/kubernetes.io/serviceaccount=/state/pods/p/serviceaccount\n"
+        "/var=/state/pods/p/volumes/var\n";
+    const std::string account = "/var/run/secrets/kubernetes.io/serviceaccount";
+    QCOMPARE(mounted_path(account, mounts), std::string("/state/pods/p/serviceaccount"));
+    QCOMPARE(mounted_path(account + "/token", mounts), std::string("/state/pods/p/serviceaccount/token"));
+    QCOMPARE(mounted_path("/var/lib/x", mounts), std::string("/state/pods/p/volumes/var/lib/x"));  // longest match wins
+    QCOMPARE(mounted_path("/variable", mounts), std::string("/variable"));  // a prefix of a name is no match
+    QCOMPARE(mounted_path(account, ""), account);
+    QCOMPARE(mounted_path(account, "garbage\n=nothing\n"), account);
+  }
 };
 
 QTEST_APPLESS_MAIN(TestConfig)
