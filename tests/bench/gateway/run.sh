@@ -149,14 +149,21 @@ cat >"$TMP/routes.json" <<JSON
              "rateLimit": {"enabled": true, "replenishRate": 100000000, "burstCapacity": 100000000},
              "circuitBreaker": {"enabled": true}}]}
 JSON
-AUTH_KEYS_FILE="$TMP/keys.json" GATEWAY_ROUTES_FILE="$TMP/routes.json" \
-  DEMO_URL="http://127.0.0.1:$DEMO_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
-  SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" GATEWAY_CLIENT_IO_THREADS="$WORKERS" \
-  ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s "${PROXY_ON[@]}" env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
-  >"$TMP/gateway.log" 2>&1 &
-PIDS+=($!); GATEWAY_PORT=$(started_port "$TMP/gateway.log" "$!" mambogo-gateway)
-GATEWAY_PID=$!
-check_ok "$GATEWAY_PORT" gateway
+# start_gateway <routes file> <name>: a mambogo-gateway on the demo and Redis above, its log in
+# $TMP/<name>.log; sets STARTED_PID and STARTED_PORT.
+start_gateway() {
+  AUTH_KEYS_FILE="$TMP/keys.json" GATEWAY_ROUTES_FILE="$1" \
+    DEMO_URL="http://127.0.0.1:$DEMO_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
+    SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" GATEWAY_CLIENT_IO_THREADS="$WORKERS" \
+    ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s "${PROXY_ON[@]}" env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
+    >"$TMP/$2.log" 2>&1 &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  STARTED_PORT=$(started_port "$TMP/$2.log" "$STARTED_PID" "$2")
+  check_ok "$STARTED_PORT" "$2"
+}
+start_gateway "$TMP/routes.json" gateway
+GATEWAY_PID=$STARTED_PID; GATEWAY_PORT=$STARTED_PORT
 if [[ " ${BENCH_GATEWAY_ENV:-} " != *GATEWAY_RATELIMIT_ENABLED=false* ]]; then
   "$CURL" -s -i -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$GATEWAY_PORT/hello" | grep -qi '^X-RateLimit-Remaining: [0-9]' \
     || die "gateway: the rate limiter is not answering (X-RateLimit-Remaining missing)"
@@ -167,14 +174,8 @@ if [[ "$BARE" == 1 ]]; then
 {"routes": [{"id": "hello", "paths": ["/hello"], "service": "demo", "access": "public",
              "rateLimit": {"enabled": false}, "circuitBreaker": {"enabled": false}}]}
 JSON
-  AUTH_KEYS_FILE="$TMP/keys.json" GATEWAY_ROUTES_FILE="$TMP/routes-bare.json" \
-    DEMO_URL="http://127.0.0.1:$DEMO_PORT" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
-    SERVER_ADDRESS=127.0.0.1 SERVER_PORT=0 SERVER_IO_THREADS="$WORKERS" GATEWAY_CLIENT_IO_THREADS="$WORKERS" \
-    ACCESS_LOG=false GATEWAY_ACCESS_LOG=false SHUTDOWN_GRACE=5s "${PROXY_ON[@]}" env ${BENCH_GATEWAY_ENV:-} "$GATEWAY" \
-    >"$TMP/gateway-bare.log" 2>&1 &
-  PIDS+=($!); BARE_PORT=$(started_port "$TMP/gateway-bare.log" "$!" "mambogo-gateway (bare)")
-  BARE_PID=$!
-  check_ok "$BARE_PORT" gw-bare
+  start_gateway "$TMP/routes-bare.json" gw-bare
+  BARE_PID=$STARTED_PID; BARE_PORT=$STARTED_PORT
 fi
 
 NGINX_PORT=$(free_port) || die "no free port"
