@@ -73,6 +73,10 @@ class Exchange {
     // The server's certificate must chain to the CA and name this host (or IP), as client-go
     // checks; SNI carries a host name, never an IP.
     ssl_ = SSL_new(tls);
+    if (!ssl_) {
+      error = "cannot make a TLS session: " + openssl_error();
+      return false;
+    }
     const bool ip = is_ip_literal(host);
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
     const bool named = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
