@@ -148,7 +148,9 @@ class AsyncRedis::Link {
       it->written = true;
       it->deadline = deadline;
     }
-    if (!timer_armed_) arm_timer(deadline);
+    // Also when the timer waits for a later moment (the connect deadline, when connect_timeout
+    // is longer than command_timeout): the command's own deadline comes first.
+    if (!timer_armed_ || deadline < timer_.expiry()) arm_timer(deadline);
     ++ops_;
     asio::async_write(socket_, asio::buffer(write_buffer_),
                       [this, gen = generation_](const boost::system::error_code& ec, std::size_t) {

@@ -232,6 +232,30 @@ class TestAsyncRedis : public QObject {
     QCOMPARE(redis.health_check().status, HealthStatus::up);
   }
 
+  // The first command on a new connection has its own deadline too: with connect_timeout
+  // longer than command_timeout it used to wait for the connect deadline's timer instead.
+  void aCommandJustAfterConnectingTimesOutAtItsOwnDeadline() {
+    mambogo::test::RedisServer server;
+    FakeClock clock;
+    LoopThread loop;
+    RedisOptions options = options_for(server);
+    options.connect_timeout = 5s;
+    options.command_timeout = 200ms;
+    AsyncRedis redis(options, nullptr, clock);
+    QCOMPARE(ask(loop, redis, {"PING"}).reply.str, std::string("PONG"));  // connected: timer armed for +5 s
+    const pid_t pid = redis_pid(server);
+    QVERIFY(pid > 0);
+    QCOMPARE(::kill(pid, SIGSTOP), 0);
+    auto resume = qScopeGuard([pid] { ::kill(pid, SIGCONT); });
+    const auto t0 = std::chrono::steady_clock::now();
+    const Answer hung = ask(loop, redis, {"INCR", "hung"});
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    QCOMPARE(hung.reply.type, Type::unavailable);
+    QVERIFY2(hung.reply.str.find("timed out") != std::string::npos, hung.reply.str.c_str());
+    QVERIFY(waited >= 200ms);
+    QVERIFY2(waited < 3s, qPrintable(QString::number(std::chrono::duration<double>(waited).count()) + " s"));
+  }
+
   void onlyOneCommandProbesWhileTheOthersFailFast() {
     mambogo::test::RedisServer server;
     FakeClock clock;
