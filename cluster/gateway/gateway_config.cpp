@@ -123,9 +123,9 @@ std::vector<EndpointAddress> parse_endpoint_list(const std::string& text) {
   while (std::getline(in, item, ',')) {
     while (!item.empty() && item.front() == ' ') item.erase(item.begin());
     while (!item.empty() && item.back() == ' ') item.pop_back();
-    auto hp = parse_http_url(item);
-    if (!hp || item.empty()) return {};
-    out.push_back({hp->first, hp->second});
+    const auto url = parse_api_server_url(item);
+    if (!url || url->tls) return {};
+    out.push_back({url->host, url->port});
   }
   return out;
 }

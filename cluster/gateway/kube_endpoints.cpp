@@ -251,23 +251,6 @@ std::string current_token(const KubeWatchOptions& o) {
 
 }  // namespace
 
-std::optional<std::pair<std::string, std::uint16_t>> parse_http_url(const std::string& url) {
-  std::string rest = url;
-  if (rest.starts_with("http://")) rest = rest.substr(7);
-  else if (rest.find("://") != std::string::npos) return std::nullopt;
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find('/') != std::string::npos) return std::nullopt;
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return std::make_pair(rest, std::uint16_t{80});
-  const std::string port = rest.substr(colon + 1);
-  if (colon == 0 || port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  const long n = std::stol(port);
-  if (n < 1 || n > 65535) return std::nullopt;
-  return std::make_pair(rest.substr(0, colon), static_cast<std::uint16_t>(n));
-}
-
 std::optional<ApiServerUrl> parse_api_server_url(const std::string& url) {
   ApiServerUrl out;
   std::string rest;

@@ -65,11 +65,9 @@ struct KubeWatchOptions {
   std::chrono::milliseconds io_timeout{5000};  // connect and list; a watch read waits longer
 };
 
-// Parses "http://host:port" into host/port (port defaults to 80); nullopt when malformed.
-std::optional<std::pair<std::string, std::uint16_t>> parse_http_url(const std::string& url);
-
-// An API server's address: "http://host[:port]" (80) or "https://host[:port]" (443); an IPv6
-// host in brackets. nullopt when malformed (a path, another scheme, a bad port).
+// An address "http://host[:port]" (80) or "https://host[:port]" (443); an IPv6 host in
+// brackets. nullopt when malformed (no scheme, another scheme, a path, a bad port). The API
+// server's URL, and (http only) the static endpoint lists.
 struct ApiServerUrl {
   bool tls = false;
   std::string host;  // without brackets

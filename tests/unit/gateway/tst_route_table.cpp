@@ -127,6 +127,10 @@ class TestRouteTable : public QObject {
     QVERIFY(parse_endpoint_list("http://127.0.0.1:99999").empty());
     QVERIFY(parse_endpoint_list("https://x:1").empty());
     QVERIFY(parse_endpoint_list("http://h:1/path").empty());
+    QVERIFY(parse_endpoint_list("127.0.0.1:8081").empty());  // the scheme is required
+    auto v6 = parse_endpoint_list("http://[::1]:8081");
+    QCOMPARE(v6.size(), std::size_t(1));
+    QCOMPARE(v6[0].host, std::string("::1"));
   }
 
   void apiServerUrlsParse_data() {
