@@ -180,6 +180,9 @@ GatewaySettings read_gateway_settings(runtime::Config& c) {
                                      "upstream connections per server I/O thread, used on that thread");
   s.ratelimit_pipelined = c.boolean("GATEWAY_RATELIMIT_PIPELINED", true,
                                     "rate-limit calls pipelined on the I/O thread (false: blocking pool on the executor)");
+  s.ratelimit_prefetch = c.duration("GATEWAY_RATELIMIT_PREFETCH", 50ms, 0ms, 1s,
+                                    "a busy bucket's pace over this long is taken from Redis ahead "
+                                    "(at most 1% of its burst) and answered on the I/O thread; 0: off");
   s.access_log = c.boolean("GATEWAY_ACCESS_LOG", true, "one log line per proxied request");
   read_discovery(c, s);
   return s;

@@ -9,6 +9,9 @@
 //   GATEWAY_RATELIMIT_FAILURE_MODE open | closed (Redis down: pass, or refuse with 503)
 //   GATEWAY_RATELIMIT_PIPELINED    true   decisions on the I/O thread over the pipelined AsyncRedis;
 //                                  false: on the executor over the blocking pool (same script)
+//   GATEWAY_RATELIMIT_PREFETCH     50ms   a busy bucket's run takes this long's worth of tokens
+//                                  ahead (at most 1% of the burst), answered without Redis; 0: off
+//                                  (redis_rate_limiter.h)
 //   GATEWAY_CACHE_ENABLED          true   response cache on routes with "cache": true
 //   GATEWAY_CACHE_MAX_ENTRIES / _MAX_TTL / _DEFAULT_TTL / _MAX_BODY_BYTES  10000 / 60s / 10s / 1 MiB
 //   GATEWAY_BREAKER_ENABLED        true   per-route circuit breaker, Resilience4j defaults:
@@ -71,6 +74,7 @@ struct GatewaySettings {
   int client_io_threads = 1;
   bool client_caller_thread = true;  // per-I/O-thread upstream pools (HttpClient caller-thread mode)
   bool ratelimit_pipelined = true;   // rate limiting on the async Redis client, not the executor
+  std::chrono::milliseconds ratelimit_prefetch{50};  // tokens taken ahead (pipelined only)
   bool access_log = true;
   bool kubernetes = false;
   KubeWatchOptions kube;                                        // endpoints_name left empty

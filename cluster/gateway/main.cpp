@@ -33,7 +33,8 @@ struct GatewayApp {
                         ? std::make_unique<runtime::redis::AsyncRedis>(redis.pool()->options(),
                                                                        &s.metrics().registry(), runtime::system_clock())
                         : nullptr),
-        limiter(redis.pool(), settings.failure_mode, &s.metrics().registry(), s.logger(), async_redis.get()),
+        limiter(redis.pool(), settings.failure_mode, &s.metrics().registry(), s.logger(), async_redis.get(),
+                settings.ratelimit_prefetch),
         gateway(settings, gateway::Gateway::Dependencies{verifier, s.executor(), redis.pool() ? &limiter : nullptr, s.metrics(),
                                                          s.logger(), runtime::system_clock()}) {
     gateway.install_routes(s.router());

@@ -1,7 +1,8 @@
 // Rate limiting through the gateway process with a real redis-server: Spring Cloud Gateway's
 // token bucket (burst, then 429, then refill), its keys and TTL in Redis, keyed per user and
 // per anonymous client, the script reloaded after SCRIPT FLUSH, and Redis going away under
-// both failure modes (fail-open counted and shown on /health; fail-closed refusing with 503).
+// both failure modes (fail-open counted and shown on /health; fail-closed refusing with 503),
+// and a busy user's decisions answered from tokens taken ahead (prefetch) when pipelined.
 // Every case runs over both transports (global data): the pipelined AsyncRedis on the I/O
 // thread, and the blocking pool on the executor; they must decide alike.
 #include "gateway_harness.h"
@@ -131,9 +132,50 @@ class TestGatewayRateLimit : public QObject {
     QCOMPARE(redis.query({"EXISTS", "request_rate_limiter.{ip:127.0.0.1}.tokens"}), std::string("1"));
   }
 
+  // One user's 200 requests in a row on the manifests' roomy bucket (10000/s, burst 20000):
+  // pipelined, the prefetch takes the user's pace ahead, so Redis runs the script a handful of
+  // times and the rest are answered on the I/O thread; the blocking pool asks once per request.
+  // Either way each response's Remaining is one less than the one before (a whole second's
+  // refill aside), as Spring's script called per request would say.
+  void aBusyUserCostsRedisAFewScriptRunsWhenPipelined() {
+    RedisServer redis;
+    GatewayProcess gw(env_with(*upstream, *keys, redis,
+                               {{"GATEWAY_RATELIMIT_REPLENISH_RATE", "10000"}, {"GATEWAY_RATELIMIT_BURST_CAPACITY", "20000"}}));
+    QVERIFY2(gw.wait_started() > 0, gw.output.constData());
+    const std::string user = bearer(keys->token("busy"));
+    const long long before = redis.command_calls("evalsha");
+    long long previous = 0;
+    int refills = 0;
+    for (int i = 0; i < 200; ++i) {
+      auto r = gw.get("/api/cart", user);
+      QVERIFY(r);
+      QCOMPARE(r->status, 200);
+      const long long remaining = std::stoll(r->header("x-ratelimit-remaining"));
+      if (i == 0) QCOMPARE(remaining, 19999LL);
+      else if (remaining != previous - 1) {
+        ++refills;
+        QVERIFY2(remaining > previous, qPrintable(QString("%1 after %2").arg(remaining).arg(previous)));
+      }
+      previous = remaining;
+    }
+    QVERIFY2(refills <= 2, qPrintable(QString::number(refills)));
+    const long long runs = redis.command_calls("evalsha") - before;
+    const double prefetched = scrape(gw.port, "gateway_ratelimit_prefetched_total");
+    QFETCH_GLOBAL(QString, pipelined);
+    if (pipelined == "true") {
+      QVERIFY2(runs <= 20, qPrintable(QString::number(runs)));
+      QCOMPARE(prefetched, double(200 - runs));
+      QVERIFY(gw.get("/health")->body.find("\"prefetchMs\":50") != std::string::npos);
+    } else {
+      QCOMPARE(runs, 200LL);
+      QCOMPARE(prefetched, 0.0);
+    }
+  }
+
   void theScriptIsLoadedAgainAfterAFlush() {
     RedisServer redis;
-    GatewayProcess gw(env_with(*upstream, *keys, redis, {}));
+    // Without prefetch, so the request after the flush is a script run of its own.
+    GatewayProcess gw(env_with(*upstream, *keys, redis, {{"GATEWAY_RATELIMIT_PREFETCH", "0"}}));
     QVERIFY2(gw.wait_started() > 0, gw.output.constData());
     const std::string alice = bearer(keys->token("alice"));
     QCOMPARE(gw.get("/api/cart", alice)->header("x-ratelimit-remaining"), std::string("199"));
@@ -154,6 +196,9 @@ class TestGatewayRateLimit : public QObject {
     const std::string alice = bearer(keys->token("alice"));
     QCOMPARE(gw.get("/api/cart", alice)->status, 200);
     redis.stop();
+    // The token the first request's run took ahead (prefetch, 1% of the burst of 200) lapses
+    // within 2 x GATEWAY_RATELIMIT_PREFETCH (50 ms); from then on every decision needs Redis.
+    std::this_thread::sleep_for(150ms);
     for (int i = 0; i < 5; ++i) {
       auto r = gw.get("/api/cart", alice);
       QCOMPARE(r->status, 200);
@@ -179,6 +224,7 @@ class TestGatewayRateLimit : public QObject {
     const std::string alice = bearer(keys->token("alice"));
     QCOMPARE(gw.get("/api/cart", alice)->status, 200);
     redis.stop();
+    std::this_thread::sleep_for(150ms);  // the token taken ahead lapses (as above)
     const int before = upstream->hits.load();
     for (int i = 0; i < 3; ++i) {
       auto r = gw.get("/api/cart", alice);

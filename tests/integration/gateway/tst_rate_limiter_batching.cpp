@@ -5,7 +5,10 @@
 // per request in the same second, would have given it; asks made while a run for their bucket
 // is out go together as the next run. Also: several buckets in one turn, a
 // request of several tokens, the script lost by SCRIPT FLUSH in the middle, and Redis away
-// (fail-open and fail-closed decide every waiting request).
+// (fail-open and fail-closed decide every waiting request). With prefetch: a busy bucket is
+// answered mostly from tokens its runs took ahead (few script runs, Remaining still counting
+// down one by one), never lets more through than the bucket holds, lapses unused tokens, and
+// leaves small buckets exact.
 #include <QtTest>
 
 #include <chrono>
@@ -93,9 +96,10 @@ runtime::redis::RedisOptions options_for(int port) {
 // A real redis-server, an I/O loop of the test's own and the limiter on the pipelined
 // transport to that server (`registry` may be null: no decision counters).
 struct Rig {
-  Rig(FailureMode mode, prometheus::Registry* registry, runtime::Logger& logger)
+  Rig(FailureMode mode, prometheus::Registry* registry, runtime::Logger& logger,
+      std::chrono::milliseconds prefetch = 0ms)
       : async(options_for(redis.port()), nullptr, runtime::system_clock()),
-        limiter(nullptr, mode, registry, logger, &async) {}
+        limiter(nullptr, mode, registry, logger, &async, prefetch) {}
   test::RedisServer redis;
   LoopThread loop;
   runtime::redis::AsyncRedis async;
@@ -206,6 +210,86 @@ class TestRateLimiterBatching : public QObject {
       QCOMPARE(got[i].decision.allowed, true);
       QCOMPARE(got[i].decision.tokens_left, 8LL - i);
     }
+  }
+
+  // A user asking 50 decisions a turn for 20 turns: the runs take the pace ahead, so Redis runs
+  // the script a handful of times, not 20; every decision still passes with the Remaining
+  // Spring's script would have given it, one less each time (a whole second's refill of 1 aside),
+  // and what was taken ahead but not yet used is within 1% of the burst.
+  void aBusyBucketIsAnsweredFromTokensTakenAhead() {
+    Rig rig(FailureMode::open, nullptr, logger, 200ms);
+    auto& [redis, loop, async, limiter] = rig;
+    const long long before = redis_calls(redis, "evalsha");
+    std::vector<RateLimitDecision> got;
+    for (int turn = 0; turn < 20; ++turn)
+      for (const auto& g : ask_in_one_turn(loop, limiter, std::vector<Asked>(50, Asked{"frank", bucket(1, 100000)}))) {
+        QVERIFY(g.on_loop);
+        got.push_back(g.decision);
+      }
+    const long long runs = redis_calls(redis, "evalsha") - before;
+    QVERIFY2(runs >= 1 && runs <= 8, qPrintable(QString::number(runs)));
+    int refills = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      QCOMPARE(got[i].allowed, true);
+      QCOMPARE(got[i].redis_failed, false);
+      if (i == 0) QCOMPARE(got[i].tokens_left, 99999LL);
+      else if (got[i].tokens_left != got[i - 1].tokens_left - 1) {
+        ++refills;
+        QVERIFY2(got[i].tokens_left > got[i - 1].tokens_left - 1, "Remaining went down by more than one");
+      }
+    }
+    QVERIFY2(refills <= 2, qPrintable(QString::number(refills)));
+    const long long taken = 100000 - std::stoll(redis.query({"GET", "request_rate_limiter.{frank}.tokens"}));
+    const long long ahead = taken - static_cast<long long>(got.size());
+    QVERIFY2(ahead >= -2 && ahead <= 1000, qPrintable(QString::number(ahead)));
+  }
+
+  // Prefetch spends tokens early but never more of them: 400 asks on a bucket of 300 (1% is 3
+  // ahead) let through the 300 plus at most the whole-second refills of 1 the test lived through.
+  void prefetchNeverLetsMoreThroughThanTheBucketHolds() {
+    Rig rig(FailureMode::open, nullptr, logger, 200ms);
+    auto& [redis, loop, async, limiter] = rig;
+    const auto started = std::chrono::steady_clock::now();
+    long long allowed = 0;
+    for (int turn = 0; turn < 20; ++turn)
+      for (const auto& g : ask_in_one_turn(loop, limiter, std::vector<Asked>(20, Asked{"gina", bucket(1, 300)})))
+        allowed += g.decision.allowed ? 1 : 0;
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+    QVERIFY2(allowed <= 300 + seconds.count() + 1, qPrintable(QString::number(allowed)));
+    QVERIFY2(allowed >= 297, qPrintable(QString::number(allowed)));
+  }
+
+  // Tokens taken ahead and not used within twice the prefetch window lapse: the next ask goes
+  // to Redis, and the lapsed tokens stay spent (Remaining does not get them back).
+  void prefetchedTokensLapse() {
+    Rig rig(FailureMode::open, nullptr, logger, 50ms);
+    auto& [redis, loop, async, limiter] = rig;
+    const auto first = ask_in_one_turn(loop, limiter, std::vector<Asked>(10, Asked{"hugo", bucket(1, 100000)}));
+    // Ten decided and, a fresh bucket's first asks counted as a pace of ten per 1/8 window, 80
+    // taken ahead: Redis holds 99910, the last decision was told 99990 (its Remaining counts
+    // the 80 taken ahead, still to be handed out).
+    QCOMPARE(first.back().decision.tokens_left, 99990LL);
+    QCOMPARE(redis.query({"GET", "request_rate_limiter.{hugo}.tokens"}), std::string("99910"));
+    const long long before = redis_calls(redis, "evalsha");
+    std::this_thread::sleep_for(150ms);
+    const auto later = ask_in_one_turn(loop, limiter, {{"hugo", bucket(1, 100000)}});
+    QCOMPARE(redis_calls(redis, "evalsha") - before, 1LL);
+    // 99989 had the 80 been handed out; lapsed, they are gone (99908 + 1 ahead, + a refill of 1).
+    QVERIFY2(later[0].decision.tokens_left <= 99910 && later[0].decision.tokens_left >= 99900,
+             qPrintable(QString::number(later[0].decision.tokens_left)));
+  }
+
+  // A bucket under 100 requests' worth is never taken ahead: with prefetch on, the decisions
+  // are Spring's exactly, and every turn asks Redis.
+  void smallBucketsAreExactWithPrefetchOn() {
+    Rig rig(FailureMode::open, nullptr, logger, 200ms);
+    auto& [redis, loop, async, limiter] = rig;
+    const long long before = redis_calls(redis, "evalsha");
+    const auto got = ask_in_one_turn(loop, limiter, std::vector<Asked>(25, Asked{"ida", bucket(1, 99)}));
+    for (int i = 0; i < 25; ++i) QCOMPARE(got[i].decision.tokens_left, 98LL - i);
+    QCOMPARE(redis.query({"GET", "request_rate_limiter.{ida}.tokens"}), std::string("74"));
+    ask_in_one_turn(loop, limiter, {{"ida", bucket(1, 99)}});
+    QCOMPARE(redis_calls(redis, "evalsha") - before, 2LL);
   }
 
   void redisAwayDecidesEveryWaitingRequest() {
