@@ -328,14 +328,15 @@ void RedisRateLimiter::send_run(const std::shared_ptr<Bucket>& bucket, SteadyClo
 }
 
 // How many decisions a run takes ahead for the bucket: its pace since the last run times the
-// prefetch window, at least one, at most 1% of the burst; none without prefetch or for a small
-// bucket. The pace is measured over at least an eighth of the window, so a fresh bucket's first
+// prefetch window, at least one, at most 1% of the burst (shared out among the I/O loops using
+// the limiter); none without prefetch or for a small bucket. The pace is measured over at least an eighth of the window, so a fresh bucket's first
 // asks count as a modest pace (eight times their number ahead) and a busy one reaches its real
 // pace within a few runs; taking one window's worth, used in about one window, lapsing after two.
 long long RedisRateLimiter::ahead_for(const Bucket& bucket, SteadyClock::time_point now) const {
   const long long per = bucket.spec.requested_tokens;
   if (prefetch_.count() <= 0 || per < 1) return 0;
-  const long long cap = bucket.spec.burst_capacity / kPrefetchBurstShare / per;
+  const long long loops = std::max(1, loops_.load(std::memory_order_relaxed));
+  const long long cap = bucket.spec.burst_capacity / kPrefetchBurstShare / loops / per;
   if (cap <= 0) return 0;
   using std::chrono::microseconds;
   const auto horizon = std::chrono::duration_cast<microseconds>(prefetch_);
@@ -391,6 +392,7 @@ RedisRateLimiter::LoopQueue& RedisRateLimiter::loop_queue() {
     if (owner == serial_) return *static_cast<LoopQueue*>(queue.get());
   auto queue = std::make_shared<LoopQueue>();
   t_loop_queues.emplace_back(serial_, queue);
+  loops_.fetch_add(1, std::memory_order_relaxed);
   return *queue;
 }
 

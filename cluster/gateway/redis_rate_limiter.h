@@ -18,7 +18,8 @@
 // Prefetch (allow_async on an I/O loop, `prefetch` > 0; the gateway's default 50 ms,
 // GATEWAY_RATELIMIT_PREFETCH): a busy bucket's run asks for the decisions waiting on it AND for
 // the ones its recent pace will ask within `prefetch` (at least one, at most 1% of the burst
-// capacity); the extra tokens granted are kept on the loop and hand out the next decisions
+// capacity for the whole limiter: shared out among the I/O loops using it); the extra tokens
+// granted are kept on the loop and hand out the next decisions
 // there without Redis, each told the Remaining Spring's script would have told it at that run.
 // Tokens not used within 2 x `prefetch` lapse (they stay spent). A bucket smaller than 100
 // requests' worth is never taken ahead: its decisions are exact, one run started after each ask.
@@ -147,6 +148,7 @@ class RedisRateLimiter {
   runtime::Logger& logger_;
   const std::chrono::milliseconds prefetch_;  // 0: every decision from a run started after it
   const std::uint64_t serial_;  // names this limiter's per-loop queues (never reused)
+  std::atomic<int> loops_{0};   // I/O loops with a queue of this limiter (share the prefetch cap)
   prometheus::Counter* failure_counter_ = nullptr;
   prometheus::Counter* allowed_counter_ = nullptr;
   prometheus::Counter* denied_counter_ = nullptr;

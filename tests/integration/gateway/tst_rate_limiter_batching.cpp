@@ -259,6 +259,18 @@ class TestRateLimiterBatching : public QObject {
     QVERIFY2(allowed >= 297, qPrintable(QString::number(allowed)));
   }
 
+  // The 1% is the limiter's, not each loop's: with a second I/O loop using the limiter, a loop
+  // takes at most half of it ahead. 100 asks in one turn pace 800 ahead; one loop alone may take
+  // 800 of the 1000, one of two only 500.
+  void thePrefetchCapIsSharedAmongLoops() {
+    Rig rig(FailureMode::open, nullptr, logger, 200ms);
+    auto& [redis, loop, async, limiter] = rig;
+    LoopThread other;
+    ask_in_one_turn(other, limiter, {{"jon", bucket(1, 100000)}});  // the other loop's own bucket
+    ask_in_one_turn(loop, limiter, std::vector<Asked>(100, Asked{"kim", bucket(1, 100000)}));
+    QCOMPARE(redis.query({"GET", "request_rate_limiter.{kim}.tokens"}), std::string("99400"));
+  }
+
   // Tokens taken ahead and not used within twice the prefetch window lapse: the next ask goes
   // to Redis, and the lapsed tokens stay spent (Remaining does not get them back).
   void prefetchedTokensLapse() {
