@@ -28,6 +28,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "runtime/http_readers.h"
 #include "runtime/http_server.h"
 #include "runtime/metrics.h"
 #include "runtime/socket_io.h"
@@ -94,7 +95,7 @@ struct Connection {
   std::list<Connection>::iterator self;
 };
 
-using ResponseParser = http::response_parser<http::string_body>;
+using ResponseParser = ResponseReader;  // straight into the caller's Response (http_readers.h)
 
 // http::async_read_header's loop on the stream's own reads (under its deadline): parse what is
 // buffered, read when the parser needs more. Beast's version wraps every read in two more layers
@@ -523,19 +524,19 @@ Task<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
   std::optional<ResponseParser> parser;
   bool interim = false;  // a 1xx arrived before the real response
   while (true) {
-    parser.emplace();
+    parser.emplace(out);
     parser->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(options_.max_response_header_bytes, UINT32_MAX)));
     parser->body_limit(options_.max_response_body_bytes);
     if (head) parser->skip(true);
     co_await read_header(c, *parser, ec);
     if (ec || stopping_) break;
-    const int status = parser->get().result_int();
+    const int status = out.status;
     if (status < 100 || status >= 200 || status == 101) break;
     interim = true;
   }
   if (!ec && !stopping_) {
-    if (parser->get().result_int() == 101) {
+    if (out.status == 101) {
       co_return Attempt{ClientError::protocol_error, "upstream switched protocols", false, false};
     }
     if (!parser->is_done()) {
@@ -552,20 +553,14 @@ Task<Attempt> Upstream::Pool::round_trip(Connection& c, const Wire& req,
   if (ec || stopping_) {
     Attempt a = failure(ec, "read");
     a.nothing_received = !interim && !parser->got_some() && c.buffer.size() == 0;
+    out = Response();  // no half-read response is passed on
     co_return a;
   }
 
-  auto& res = parser->get();
-  out.status = res.result_int();
-  out.content_type.assign(res[http::field::content_type]);
-  out.headers.clear();
-  out.headers.reserve(static_cast<std::size_t>(std::distance(res.begin(), res.end())));
-  for (const auto& f : res) out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-  out.body = std::move(res.body());
-  out.close_connection = !res.keep_alive();
+  out.close_connection = !parser->keep_alive();
   Attempt a;
   // Bytes past the response mean the two sides disagree on framing: never reuse that.
-  a.reusable = res.keep_alive() && req.keep_alive && !parser->need_eof() && c.buffer.size() == 0;
+  a.reusable = parser->keep_alive() && req.keep_alive && !parser->need_eof() && c.buffer.size() == 0;
   co_return a;
 }
 

@@ -20,6 +20,7 @@
 
 #include "runtime/executor.h"
 #include "runtime/framing.h"
+#include "runtime/http_readers.h"
 #include "runtime/logging.h"
 #include "runtime/metrics.h"
 #include "runtime/request_metrics.h"
@@ -210,7 +211,7 @@ class Session {
   Task<Response> dispatch(Request& request, const Route& route);
   // Fills `out` from the parsed header; the answer to send instead when the request must be
   // refused before routing.
-  std::optional<Response> build_request(http::request_parser<http::string_body>& parser, Request& out);
+  std::optional<Response> build_request(const RequestReader& parser, Request& out);
 
   HttpServer::Impl& server_;
   IoThread& thread_;
@@ -286,7 +287,9 @@ Task<void> Session::run() {
     }
 
     const auto started = Clock::now();
-    http::request_parser<http::string_body> parser;
+    Request request;
+    request.headers.reserve(8);
+    RequestReader parser(request);  // the request line, fields and body straight into `request`
     parser.header_limit(static_cast<std::uint32_t>(opt.header_limit));
     parser.body_limit(opt.body_limit);
     // Usually the whole header is already buffered: it is parsed right here, with no deadline
@@ -320,7 +323,6 @@ Task<void> Session::run() {
       break;
     }
 
-    Request request;
     if (std::optional<Response> refused = build_request(parser, request)) {
       co_await write(std::move(*refused), &request, started, nullptr);
       break;
@@ -348,7 +350,6 @@ Task<void> Session::run() {
         co_await reject(400, "bad_request", "malformed request body", "malformed");
         break;
       }
-      request.body = std::move(parser.get().body());
     }
 
     thread_.metrics->add_in_flight(1);
@@ -372,7 +373,7 @@ Task<void> Session::run() {
     // client behind a Service reconnects and may land on another replica.
     ++requests_served_;
     const bool recycle = requests_served_ >= opt.keepalive_requests || started - connected_at_ >= opt.keepalive_time;
-    bool keep = parser.get().keep_alive() && !response.close_connection && !recycle;
+    bool keep = parser.keep_alive() && !response.close_connection && !recycle;
     response.close_connection = !keep;
     bool ok = co_await write(std::move(response), &request, started, route);
     thread_.metrics->add_in_flight(-1);
@@ -382,16 +383,9 @@ Task<void> Session::run() {
   stream_.socket().shutdown(Socket::shutdown_send, ignored);
 }
 
-// Fills `out` from the parsed header. Returns a response with status != 0 when the request
-// must be refused before its body is read.
-std::optional<Response> Session::build_request(http::request_parser<http::string_body>& parser, Request& out) {
-  const auto& header = parser.get();
-  out.method_token = std::string(header.method_string());
-  out.method = parse_method(out.method_token);
-  out.target = std::string(header.target());
-  out.headers.reserve(8);
-  for (const auto& f : header)
-    out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+// Completes `out`, whose request line and fields the parser has filled. Returns a response
+// with status != 0 when the request must be refused before its body is read.
+std::optional<Response> Session::build_request(const RequestReader& parser, Request& out) {
   auto id = out.header("X-Request-Id");
   out.request_id = id && acceptable_request_id(*id) ? std::string(*id) : thread_.new_request_id();
   out.remote_address = remote_address_;
@@ -401,7 +395,7 @@ std::optional<Response> Session::build_request(http::request_parser<http::string
     server_.count_protocol_error("ambiguous_framing");
     refuse = Response::error(400, "bad_request", "ambiguous request framing: " + *why,
                              out.request_id);
-  } else if (header.version() != 11 && header.version() != 10) {
+  } else if (parser.version() != 11 && parser.version() != 10) {
     server_.count_protocol_error("http_version");
     refuse = Response::error(505, "http_version_not_supported", "only HTTP/1.0 and 1.1",
                              out.request_id);
