@@ -23,29 +23,49 @@ namespace mambogo::runtime {
 
 namespace detail {
 
-// The body of either message is appended as it arrives; a known length is reserved up front,
-// up to 64 KiB (basic_parser has already refused a length over its body limit; a large body
-// grows as it comes, so a peer's claim alone never reserves much).
-inline void reserve_body(std::string& body, const boost::optional<std::uint64_t>& length) {
-  if (length) body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, 64 * 1024)));
-}
+// What both readers do alike: the body appended as it arrives (a known length reserved up
+// front, up to 64 KiB: basic_parser has already refused a length over its body limit, and a
+// large body grows as it comes, so a peer's claim alone never reserves much).
+template <bool isRequest>
+class MessageReader : public boost::beast::http::basic_parser<isRequest> {
+ protected:
+  using string_view = boost::beast::string_view;
+  using error_code = boost::beast::error_code;
+  using field = boost::beast::http::field;
+  using verb = boost::beast::http::verb;
+
+  explicit MessageReader(std::string& body) : body_(body) {}
+
+ private:
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length) body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, 64 * 1024)));
+  }
+  std::size_t on_body_impl(string_view body, error_code&) override {
+    body_.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
+    body_.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  std::string& body_;
+};
 
 }  // namespace detail
 
 // One request into `out`: method, target, the fields in the order received (names as sent),
 // the body. The HTTP version is kept here. `out` must outlive the reader.
-class RequestReader final : public boost::beast::http::basic_parser<true> {
+class RequestReader final : public detail::MessageReader<true> {
  public:
-  explicit RequestReader(Request& out) : out_(out) {}
+  explicit RequestReader(Request& out) : MessageReader(out.body), out_(out) {}
   unsigned version() const { return version_; }
 
  private:
-  using string_view = boost::beast::string_view;
-  using error_code = boost::beast::error_code;
-  using field = boost::beast::http::field;
-
-  void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int version,
-                       error_code&) override {
+  void on_request_impl(verb, string_view method, string_view target, int version, error_code&) override {
     out_.method_token.assign(method.data(), method.size());
     out_.method = runtime::parse_method(out_.method_token);  // (basic_parser has one of its own)
     out_.target.assign(target.data(), target.size());
@@ -55,20 +75,6 @@ class RequestReader final : public boost::beast::http::basic_parser<true> {
   void on_field_impl(field, string_view name, string_view value, error_code&) override {
     out_.headers.push_back({std::string(name.data(), name.size()), std::string(value.data(), value.size())});
   }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    detail::reserve_body(out_.body, length);
-  }
-  std::size_t on_body_impl(string_view body, error_code&) override {
-    out_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    out_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
 
   Request& out_;
   unsigned version_ = 11;
@@ -78,16 +84,12 @@ class RequestReader final : public boost::beast::http::basic_parser<true> {
 // as Beast's operator[] gives it; empty when absent), the body. A reader starts `out` afresh
 // at its status line, so an interim 1xx read before it leaves nothing behind. `out` must
 // outlive the reader.
-class ResponseReader final : public boost::beast::http::basic_parser<false> {
+class ResponseReader final : public detail::MessageReader<false> {
  public:
-  explicit ResponseReader(Response& out) : out_(out) {}
+  explicit ResponseReader(Response& out) : MessageReader(out.body), out_(out) {}
 
  private:
-  using string_view = boost::beast::string_view;
-  using error_code = boost::beast::error_code;
-  using field = boost::beast::http::field;
-
-  void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}
+  void on_request_impl(verb, string_view, string_view, int, error_code&) override {}
   void on_response_impl(int status, string_view, int, error_code&) override {
     out_.status = status;
     out_.content_type.clear();
@@ -104,20 +106,6 @@ class ResponseReader final : public boost::beast::http::basic_parser<false> {
     out_.headers.push_back({std::string(name_string.data(), name_string.size()),
                             std::string(value.data(), value.size())});
   }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    detail::reserve_body(out_.body, length);
-  }
-  std::size_t on_body_impl(string_view body, error_code&) override {
-    out_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    out_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
 
   Response& out_;
   bool has_content_type_ = false;
