@@ -209,8 +209,8 @@ class Session {
                    const Route* route);
   Task<void> reject(int status, const char* code, const char* message, const char* reason);
   Task<Response> dispatch(Request& request, const Route& route);
-  // Fills `out` from the parsed header; the answer to send instead when the request must be
-  // refused before routing.
+  // Completes `out` (its request line and fields are the parser's); the answer to send
+  // instead when the request must be refused before routing.
   std::optional<Response> build_request(const RequestReader& parser, Request& out);
 
   HttpServer::Impl& server_;
