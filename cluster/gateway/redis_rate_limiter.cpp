@@ -278,7 +278,7 @@ void RedisRateLimiter::allow_async(std::string_view id, const RateLimitSpec& spe
   const auto now = SteadyClock::now();
   std::shared_ptr<Bucket> bucket = queue.find_or_add(id, spec, now);
   ++bucket->asked;
-  if (take_prefetched(*bucket, done)) return;
+  if (take_prefetched(*bucket, done, now)) return;
   if (!bucket->gathering) {
     bucket->gathering = std::make_shared<AsyncCall>(id, spec);
     if (!bucket->in_flight) queue.to_send.push_back(bucket);
@@ -288,9 +288,9 @@ void RedisRateLimiter::allow_async(std::string_view id, const RateLimitSpec& spe
 }
 
 // A decision from the tokens the bucket's last run took ahead, if any are left and fresh.
-bool RedisRateLimiter::take_prefetched(Bucket& bucket, const Decided& done) {
+bool RedisRateLimiter::take_prefetched(Bucket& bucket, const Decided& done, SteadyClock::time_point now) {
   if (bucket.prefetched <= 0) return false;
-  if (SteadyClock::now() >= bucket.prefetched_until) {  // lapsed: they stay spent
+  if (now >= bucket.prefetched_until) {  // lapsed: they stay spent
     bucket.prefetched = 0;
     return false;
   }
@@ -369,8 +369,9 @@ void RedisRateLimiter::run_finished(AsyncCall& call) {
   if (bucket->prefetched > 0) {
     auto gathered = std::move(bucket->gathering);  // (a decision handed out may ask again)
     std::vector<Decided> rest;
+    const auto now = SteadyClock::now();
     for (auto& done : gathered->waiting)
-      if (!take_prefetched(*bucket, done)) rest.push_back(std::move(done));
+      if (!take_prefetched(*bucket, done, now)) rest.push_back(std::move(done));
     if (rest.empty() && !bucket->gathering) return;
     if (bucket->gathering)
       rest.insert(rest.end(), std::make_move_iterator(bucket->gathering->waiting.begin()),

@@ -133,7 +133,7 @@ class RedisRateLimiter {
   void schedule_flush(runtime::IoLoop& loop, LoopQueue& queue);
   void send_run(const std::shared_ptr<Bucket>& bucket, std::chrono::steady_clock::time_point now);
   long long ahead_for(const Bucket& bucket, std::chrono::steady_clock::time_point now) const;
-  bool take_prefetched(Bucket& bucket, const Decided& done);
+  bool take_prefetched(Bucket& bucket, const Decided& done, std::chrono::steady_clock::time_point now);
   void sweep(LoopQueue& queue, std::chrono::steady_clock::time_point now) const;
   void run_finished(AsyncCall& call);
   void send_async(std::shared_ptr<AsyncCall> call);
